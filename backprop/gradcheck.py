@@ -1,0 +1,137 @@
+r"""Checking backpropagation against central differences.
+
+For a loss :math:`C(w)` and a small :math:`\epsilon`, Taylor's theorem gives
+
+.. math::
+
+    \frac{C(w + \epsilon) - C(w - \epsilon)}{2\epsilon}
+    = \frac{\partial C}{\partial w} + \frac{\epsilon^2}{6}\frac{\partial^3 C}{\partial w^3}
+    + O(\epsilon^4),
+
+so the central difference agrees with the true derivative to :math:`O(\epsilon^2)`: with the
+course's :math:`\epsilon = 10^{-3}`, to about :math:`10^{-6}` where the third derivative is of
+order one. Rounding adds an error of about :math:`u\,|C| / \epsilon`, with :math:`u` the unit
+roundoff: :math:`10^{-13}` in float64, but :math:`10^{-4}` in float32, which is why the check
+runs in float64 only.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from backprop._checks import check_targets, look_up
+from backprop.losses import mean_cross_entropy
+from backprop.network import MLP
+
+
+def gradient_check(
+    model: MLP,
+    X: ArrayLike,
+    targets: ArrayLike,
+    epsilon: float = 1e-3,
+    *,
+    method: Literal["every_weight", "random_directions"] = "every_weight",
+    num_directions: int = 10,
+    seed: int = 0,
+) -> NDArray[np.float64]:
+    r"""Compare :meth:`MLP.backward` with central differences of the loss.
+
+    ``"every_weight"`` perturbs each weight :math:`w` in turn, as the assignment's appendix
+    does, and compares :math:`(C(w + \epsilon) - C(w - \epsilon)) / 2\epsilon` with the
+    backpropagated :math:`\partial C / \partial w`: two forward passes per weight.
+
+    ``"random_directions"`` is the cheap check for deep or wide networks: for each layer it
+    draws ``num_directions`` random unit directions :math:`d` in that layer's weight space and
+    compares :math:`(C(W + \epsilon d) - C(W - \epsilon d)) / 2\epsilon` with the directional
+    derivative :math:`\langle \nabla_W C, d \rangle`: two forward passes per direction.
+    A wrong gradient entry shows up in almost every random direction.
+
+    The network's weights are restored exactly afterwards.
+
+    Parameters
+    ----------
+    model : MLP
+        A float64 network (see :meth:`MLP.astype`).
+    X : array, shape (N, input_size)
+        Inputs.
+    targets : array, shape (N, num_classes) or (N,)
+        One-hot targets, or integer class labels.
+    epsilon : float
+        The step :math:`\epsilon`.
+    method : {"every_weight", "random_directions"}
+        Which check to run.
+    num_directions : int
+        Directions per layer, for ``"random_directions"``.
+    seed : int
+        Seeds the random directions.
+
+    Returns
+    -------
+    array of float64, shape (L,)
+        The largest absolute discrepancy between the two derivatives in each weight matrix.
+
+    Raises
+    ------
+    ValueError
+        If the network is not float64, ``epsilon`` is not a positive finite number, or the
+        inputs or targets are malformed.
+    """
+    if model.dtype != np.float64:
+        raise ValueError(
+            f"gradient_check needs a float64 network, this one is {model.dtype}: rounding in "
+            "lower precision swamps the central difference; use model.astype(numpy.float64)"
+        )
+    if not (isinstance(epsilon, int | float) and 0 < epsilon < np.inf):
+        raise ValueError(f"epsilon must be a positive finite number, got {epsilon!r}")
+    check = look_up(
+        {"every_weight": _every_weight, "random_directions": _random_directions},
+        method,
+        "method",
+    )
+    X = model._check_inputs(X)
+    targets = check_targets(targets, model.num_classes, rows=X.shape[0], dtype=model.dtype)
+    gradients = model._backward(model._forward(X), targets)
+
+    def loss() -> float:
+        return mean_cross_entropy(targets, model._forward(X)[-1])
+
+    return np.array(
+        [
+            check(W, gradient, loss, epsilon, num_directions, seed + layer)
+            for layer, (W, gradient) in enumerate(zip(model.weights, gradients, strict=True))
+        ]
+    )
+
+
+def _every_weight(W, gradient, loss, epsilon, num_directions, seed) -> float:
+    largest = 0.0
+    for index in np.ndindex(W.shape):
+        w = W[index]
+        W[index] = w + epsilon
+        loss_plus = loss()
+        W[index] = w - epsilon
+        loss_minus = loss()
+        W[index] = w
+        numerical = (loss_plus - loss_minus) / (2 * epsilon)
+        largest = max(largest, abs(numerical - gradient[index]))
+    return largest
+
+
+def _random_directions(W, gradient, loss, epsilon, num_directions, seed) -> float:
+    rng = np.random.default_rng(seed)
+    original = W.copy()
+    largest = 0.0
+    for _ in range(num_directions):
+        d = rng.standard_normal(W.shape)
+        d /= np.linalg.norm(d)
+        W[...] = original + epsilon * d
+        loss_plus = loss()
+        W[...] = original - epsilon * d
+        loss_minus = loss()
+        W[...] = original
+        numerical = (loss_plus - loss_minus) / (2 * epsilon)
+        largest = max(largest, abs(numerical - np.sum(gradient * d)))
+    return largest

@@ -1,0 +1,311 @@
+r"""The multilayer perceptron: a forward pass, and a backward pass by the delta recurrence.
+
+Notation, for a network with :math:`L` weight matrices and a batch of :math:`N` samples:
+
+- :math:`a^{(0)} = X`, shape :math:`(N, I)`: the inputs, whose last column is the constant 1
+  of the bias trick (so :math:`I = 785` for MNIST);
+- :math:`W^{(l)}`, shape :math:`(\text{fan\_in}, \text{fan\_out})`, maps layer
+  :math:`l - 1` to layer :math:`l`;
+- :math:`z^{(l)} = a^{(l-1)} W^{(l)}` and :math:`a^{(l)} = f(z^{(l)})` for hidden layers,
+  :math:`\hat y = a^{(L)} = \operatorname{softmax}(z^{(L)})` at the output.
+
+Backpropagation computes :math:`\delta^{(l)} = \partial C / \partial z^{(l)}` from the output
+back:
+
+.. math::
+
+    \delta^{(L)} = \frac{\hat y - y}{N}, \qquad
+    \delta^{(l)} = f'(z^{(l)}) \odot \left(\delta^{(l+1)} {W^{(l+1)}}^{\top}\right), \qquad
+    \frac{\partial C}{\partial W^{(l)}} = {a^{(l-1)}}^{\top} \delta^{(l)}.
+
+Written for one hidden unit :math:`j`, input :math:`i` and output unit :math:`k`, this is the
+course's rule :math:`\delta_j = f'(z_j) \sum_k w_{kj} \delta_k` and
+:math:`w_{ji} \leftarrow w_{ji} - \alpha \delta_j x_i`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from backprop._checks import check_matrix, check_targets
+from backprop.activations import Activation, get_activation, softmax
+from backprop.initialization import get_initializer
+from backprop.losses import cross_entropy_delta, mean_cross_entropy
+
+Array = NDArray[np.floating]
+
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def count_parameters(neurons_per_layer: Sequence[int], input_size: int = 785) -> int:
+    r"""The number of weights of a bias-trick network: :math:`\sum_l n_{l-1} n_l`.
+
+    The bias is the last of the ``input_size`` inputs and hidden layers have no bias of their
+    own, so every parameter is a weight. For 784-64-10 with the bias input,
+    :math:`785 \cdot 64 + 64 \cdot 10 = 50\,880`.
+
+    Parameters
+    ----------
+    neurons_per_layer : sequence of int
+        Units in each layer after the input, the output layer last.
+    input_size : int
+        Inputs, the bias input included.
+
+    Returns
+    -------
+    int
+    """
+    sizes = _check_sizes(neurons_per_layer, input_size)
+    return sum(n_in * n_out for n_in, n_out in pairwise(sizes))
+
+
+def _check_sizes(neurons_per_layer: Sequence[int], input_size: int) -> tuple[int, ...]:
+    try:
+        sizes = (input_size, *neurons_per_layer)
+    except TypeError:
+        raise ValueError(
+            f"neurons_per_layer must be a sequence of layer sizes, got {neurons_per_layer!r}"
+        ) from None
+    if len(sizes) < 2:
+        raise ValueError("neurons_per_layer is empty: the network needs an output layer")
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise ValueError(
+                f"layer sizes must be positive integers, got {size!r} in "
+                f"input_size={input_size!r}, neurons_per_layer={list(neurons_per_layer)!r}"
+            )
+    if sizes[-1] < 2:
+        raise ValueError(
+            f"the output layer has {sizes[-1]} unit; softmax needs at least 2 classes"
+        )
+    return tuple(int(size) for size in sizes)
+
+
+class MLP:
+    r"""A multilayer perceptron with sigmoid-like hidden layers and a softmax output.
+
+    Parameters
+    ----------
+    neurons_per_layer : sequence of int
+        Units in each layer after the input, the output layer last: ``[64, 10]`` is the
+        assignment's 784-64-10 network.
+    input_size : int
+        Inputs per sample, the bias input included (785 for MNIST).
+    activation : str
+        The hidden layers' activation: ``"sigmoid"``, ``"improved_sigmoid"`` or ``"relu"``.
+    init : str
+        ``"uniform"`` (:math:`U(-1, 1)`, the course's default) or ``"fan_in"``
+        (:math:`\mathcal N(0, 1/\text{fan\_in})`).
+    seed : int
+        Seeds the :class:`numpy.random.Generator` that draws the weights, layer by layer. The
+        weights are drawn in float64 and then rounded to ``dtype``, so a float32 network starts
+        from the rounded weights of the float64 network with the same seed.
+    dtype : numpy float dtype
+        ``numpy.float64`` (for checks) or ``numpy.float32`` (for speed), used end to end.
+
+    Examples
+    --------
+    >>> model = MLP([64, 10])
+    >>> model.num_parameters
+    50880
+    >>> [w.shape for w in model.weights]
+    [(785, 64), (64, 10)]
+    """
+
+    def __init__(
+        self,
+        neurons_per_layer: Sequence[int],
+        input_size: int = 785,
+        activation: str | Activation = "sigmoid",
+        init: str = "uniform",
+        seed: int = 0,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
+        self.layer_sizes = _check_sizes(neurons_per_layer, input_size)
+        self.activation = get_activation(activation)
+        self.init = init
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        initializer = get_initializer(init)
+        rng = np.random.default_rng(seed)
+        self._weights = [
+            initializer(rng, fan_in, fan_out).astype(self.dtype)
+            for fan_in, fan_out in pairwise(self.layer_sizes)
+        ]
+
+    def __repr__(self) -> str:
+        return (
+            f"MLP({list(self.neurons_per_layer)}, input_size={self.input_size}, "
+            f"activation={self.activation.name!r}, init={self.init!r}, seed={self.seed}, "
+            f"dtype=numpy.{self.dtype})"
+        )
+
+    @property
+    def input_size(self) -> int:
+        """Inputs per sample, the bias input included."""
+        return self.layer_sizes[0]
+
+    @property
+    def neurons_per_layer(self) -> tuple[int, ...]:
+        """Units in each layer after the input."""
+        return self.layer_sizes[1:]
+
+    @property
+    def num_classes(self) -> int:
+        """Units of the softmax output layer."""
+        return self.layer_sizes[-1]
+
+    @property
+    def num_parameters(self) -> int:
+        """The number of weights (see :func:`count_parameters`)."""
+        return sum(w.size for w in self._weights)
+
+    @property
+    def weights(self) -> list[Array]:
+        r"""The weight matrices :math:`W^{(1)}, \dots, W^{(L)}`, shaped ``(fan_in, fan_out)``.
+
+        The list holds the network's own arrays, so editing one in place changes the network.
+        Assigning a new list checks every shape and copies the values into the network's
+        dtype.
+        """
+        return self._weights
+
+    @weights.setter
+    def weights(self, new_weights: Sequence[ArrayLike]) -> None:
+        if len(new_weights) != len(self._weights):
+            raise ValueError(
+                f"the network has {len(self._weights)} weight matrices, got {len(new_weights)}"
+            )
+        checked = []
+        for index, (old, new) in enumerate(zip(self._weights, new_weights, strict=True)):
+            new = check_matrix(new, f"weights[{index}]", dtype=self.dtype)
+            if new.shape != old.shape:
+                raise ValueError(
+                    f"weights[{index}] must have shape {old.shape}, got {new.shape}"
+                )
+            checked.append(new.copy())
+        self._weights = checked
+
+    def astype(self, dtype: DTypeLike) -> MLP:
+        """A copy of the network with its weights converted to ``dtype``."""
+        copy = object.__new__(MLP)
+        copy.__dict__.update(self.__dict__)
+        copy.dtype = np.dtype(dtype)
+        if copy.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be float32 or float64, got {copy.dtype}")
+        copy._weights = [w.astype(copy.dtype) for w in self._weights]
+        return copy
+
+    def forward(self, X: ArrayLike) -> Array:
+        r"""The network's prediction :math:`\hat y`: softmax probabilities.
+
+        Parameters
+        ----------
+        X : array, shape (N, input_size)
+            Inputs, one row per sample, the bias column last.
+
+        Returns
+        -------
+        array, shape (N, num_classes)
+            Class probabilities; every row sums to 1.
+        """
+        return self._forward(self._check_inputs(X))[-1]
+
+    def layer_outputs(self, X: ArrayLike) -> list[Array]:
+        r"""Every layer's activations :math:`a^{(0)} = X, a^{(1)}, \dots, a^{(L)} = \hat y`.
+
+        Parameters
+        ----------
+        X : array, shape (N, input_size)
+            Inputs, one row per sample, the bias column last.
+
+        Returns
+        -------
+        list of arrays
+            ``L + 1`` arrays; entry ``l`` has shape ``(N, layer_sizes[l])``.
+        """
+        return self._forward(self._check_inputs(X))
+
+    def backward(self, X: ArrayLike, targets: ArrayLike) -> list[Array]:
+        r"""Gradients of the mean cross-entropy with respect to every weight matrix.
+
+        Runs the forward pass, then the delta recurrence of this module's docstring from the
+        output layer back to the first.
+
+        Parameters
+        ----------
+        X : array, shape (N, input_size)
+            Inputs, one row per sample, the bias column last.
+        targets : array, shape (N, num_classes) or (N,)
+            One-hot targets, or integer class labels.
+
+        Returns
+        -------
+        list of arrays
+            :math:`\partial C / \partial W^{(l)}`, shaped like :attr:`weights`.
+        """
+        X = self._check_inputs(X)
+        targets = check_targets(targets, self.num_classes, rows=X.shape[0], dtype=self.dtype)
+        return self._backward(self._forward(X), targets)
+
+    def loss(self, X: ArrayLike, targets: ArrayLike) -> float:
+        """The mean cross-entropy of the network's predictions on ``X``.
+
+        Parameters
+        ----------
+        X : array, shape (N, input_size)
+            Inputs, one row per sample, the bias column last.
+        targets : array, shape (N, num_classes) or (N,)
+            One-hot targets, or integer class labels.
+
+        Returns
+        -------
+        float
+        """
+        X = self._check_inputs(X)
+        targets = check_targets(targets, self.num_classes, rows=X.shape[0], dtype=self.dtype)
+        return mean_cross_entropy(targets, self._forward(X)[-1])
+
+    def predict(self, X: ArrayLike) -> NDArray[np.intp]:
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array, shape (N, input_size)
+            Inputs, one row per sample, the bias column last.
+
+        Returns
+        -------
+        array of int, shape (N,)
+        """
+        return np.argmax(self.forward(X), axis=1)
+
+    def _check_inputs(self, X: ArrayLike) -> Array:
+        return check_matrix(X, "X", columns=self.input_size, dtype=self.dtype)
+
+    def _forward(self, X: Array) -> list[Array]:
+        a = [X]
+        for W in self._weights[:-1]:
+            z = a[-1] @ W
+            a.append(self.activation.function(z))
+        a.append(softmax(a[-1] @ self._weights[-1]))
+        return a
+
+    def _backward(self, a: list[Array], y: Array) -> list[Array]:
+        W = self._weights  # W[l - 1] is the book's W^(l): Python counts from 0, the book from 1
+        f_prime = self.activation.derivative
+        L = len(W)
+        delta = cross_entropy_delta(y, a[L])  # delta^(L) = (y_hat - y) / N
+        gradients = []
+        for l in range(L, 0, -1):
+            gradients.append(a[l - 1].T @ delta)  # dC/dW^(l) = a^(l-1)^T delta^(l)
+            if l > 1:
+                # delta^(l-1) = f'(z^(l-1)) * (delta^(l) W^(l)^T), f' taken from a^(l-1)
+                delta = f_prime(a[l - 1]) * (delta @ W[l - 1].T)
+        return gradients[::-1]

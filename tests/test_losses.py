@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from backprop.activations import softmax, softmax_derivative
+from backprop.losses import cross_entropy, cross_entropy_delta, one_hot
+
+
+@st.composite
+def predictions(draw):
+    rows, classes = draw(st.integers(1, 6)), draw(st.integers(2, 8))
+    z = draw(arrays(np.float64, (rows, classes), elements=st.floats(-30, 30)))
+    labels = draw(arrays(np.int64, rows, elements=st.integers(0, classes - 1)))
+    return labels, softmax(z)
+
+
+@given(predictions())
+def test_cross_entropy_is_minus_log_probability_of_true_class(prediction):
+    labels, y_hat = prediction
+    expected = -np.mean(np.log(y_hat[np.arange(len(labels)), labels]))
+    assert cross_entropy(one_hot(labels, y_hat.shape[1]), y_hat) == pytest.approx(expected,
+                                                                                  rel=1e-12)
+
+
+def test_cross_entropy_is_finite_at_probability_zero():
+    targets = np.array([[1.0, 0.0], [0.0, 1.0]])
+    loss = cross_entropy(targets, np.array([[0.0, 1.0], [0.0, 1.0]]))
+    # Half the batch costs -ln(smallest normal float64) = 708.4; the other half costs 0.
+    assert loss == pytest.approx(-np.log(np.finfo(np.float64).tiny) / 2)
+    assert cross_entropy(targets, targets) == 0.0
+
+
+def test_cross_entropy_in_float32_is_finite_at_probability_zero():
+    loss = cross_entropy(np.eye(2, dtype=np.float32), np.eye(2, dtype=np.float32)[::-1])
+    assert np.isfinite(loss)
+
+
+@given(predictions())
+def test_delta_is_the_softmax_jacobian_times_the_loss_gradient(prediction):
+    labels, y_hat = prediction
+    y = one_hot(labels, y_hat.shape[1])
+    clipped = np.maximum(y_hat, np.finfo(np.float64).tiny)
+    dC_da = -y / clipped / len(labels)
+    chained = np.einsum("nk,nkm->nm", dC_da, softmax_derivative(y_hat))
+    np.testing.assert_allclose(cross_entropy_delta(y, y_hat), chained, atol=1e-12)
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(one_hot([2, 0], 3), [[0, 0, 1], [1, 0, 0]])
+    assert one_hot(np.array([1], dtype=np.uint8), 2, dtype=np.float32).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ([0, 3], r"label 3 at position 1 lies outside \[0, 3\)"),
+        ([-1], r"label -1 at position 0 lies outside"),
+        ([[0, 1]], r"labels must be a 1-D array.*shape \(1, 2\)"),
+        ([0.5], r"whole numbers"),
+        (["a"], r"labels has dtype <U1"),
+    ],
+)
+def test_one_hot_rejects_bad_labels(labels, message):
+    with pytest.raises(ValueError, match=message):
+        one_hot(labels, 3)
+
+
+@pytest.mark.parametrize(
+    ("targets", "outputs", "message"),
+    [
+        (np.eye(2), np.eye(3), r"targets have shape \(2, 2\) but outputs have shape \(3, 3\)"),
+        (np.eye(2), np.array([[np.nan, 1], [0, 1]]), r"outputs holds non-finite.*row 0, col"),
+        (np.eye(2), np.array([[2.0, -1], [0, 1]]), r"outputs must be probabilities in \[0, 1\]"),
+        (np.eye(2), np.ones(2), r"outputs must be a 2-D array"),
+        (np.eye(2)[:0], np.eye(2)[:0], r"outputs is empty"),
+    ],
+)
+def test_cross_entropy_rejects_bad_input(targets, outputs, message):
+    with pytest.raises(ValueError, match=message):
+        cross_entropy(targets, outputs)

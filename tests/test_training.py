@@ -1,0 +1,217 @@
+import numpy as np
+import pytest
+from conftest import make_inputs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backprop import MLP, History, StopReason, Trainer, TrainingDivergedError, one_hot
+from backprop.training import batch_indices
+
+
+def small_problem(seed=0, rows=64, input_size=9, classes=4):
+    rng = np.random.default_rng(seed)
+    X = make_inputs(rng, rows, input_size)
+    return X, rng.integers(0, classes, rows)
+
+
+def test_learns_separable_blobs(blobs):
+    X_train, y_train, X_val, y_val = blobs
+    model = MLP([16, 4], input_size=9, init="fan_in")
+    history = Trainer(model, learning_rate=0.1, batch_size=16).fit(
+        X_train, y_train, X_val, y_val, epochs=10
+    )
+    assert history.stop_reason == StopReason.EPOCHS
+    assert history.val_accuracy[history.steps] >= 0.97
+    assert np.mean(model.predict(X_val) == y_val) == history.val_accuracy[history.steps]
+    first, last = list(history.train_loss.values())[:5], list(history.train_loss.values())[-5:]
+    assert np.mean(last) < np.mean(first) / 5
+
+
+@given(st.integers(1, 200), st.integers(1, 50), st.integers(0, 2**32 - 1))
+def test_every_sample_appears_once_per_epoch(num_samples, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    rows = np.arange(num_samples)
+    epoch = [rows[batch] for batch in batch_indices(num_samples, batch_size, rng)]
+    assert len(epoch) == num_samples // batch_size
+    assert all(len(batch) == batch_size for batch in epoch)
+    seen = np.concatenate([rows[:0], *epoch])
+    assert len(np.unique(seen)) == len(seen) == num_samples // batch_size * batch_size
+    in_order = np.concatenate([rows[:0], *(rows[b] for b in batch_indices(num_samples,
+                                                                           batch_size))])
+    np.testing.assert_array_equal(in_order, rows[: len(in_order)])
+
+
+def test_shuffling_draws_a_new_order_every_epoch():
+    rng = np.random.default_rng(0)
+    first = np.concatenate(list(batch_indices(100, 10, rng)))
+    second = np.concatenate(list(batch_indices(100, 10, rng)))
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(np.sort(first), np.arange(100))
+
+
+def reference_sgd(model, X, y, learning_rate, batch_size, momentum, epochs, seed):
+    """The update rule written out plainly: v = g + momentum v; W -= learning_rate v."""
+    rng = np.random.default_rng(seed)
+    velocities = [np.zeros_like(W) for W in model.weights]
+    for _ in range(epochs):
+        for batch in batch_indices(len(X), batch_size, rng):
+            gradients = model.backward(X[batch], y[batch])
+            velocities = [g + momentum * v for g, v in zip(gradients, velocities, strict=True)]
+            model.weights = [W - learning_rate * v
+                             for W, v in zip(model.weights, velocities, strict=True)]
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_trainer_follows_the_update_rule(momentum):
+    X, y = small_problem()
+    trained, reference = MLP([8, 4], input_size=9, seed=3), MLP([8, 4], input_size=9, seed=3)
+    Trainer(trained, 0.05, batch_size=8, momentum=momentum, early_stopping=None,
+            seed=5).fit(X, y, X, y, epochs=3)
+    reference_sgd(reference, X, y, 0.05, 8, momentum, epochs=3, seed=5)
+    for w, v in zip(trained.weights, reference.weights, strict=True):
+        np.testing.assert_array_equal(w, v)
+
+
+@given(st.floats(0.001, 1.0), st.integers(1, 16), st.integers(0, 1000))
+def test_zero_momentum_is_plain_gradient_descent(learning_rate, batch_size, seed):
+    X, y = small_problem(seed)
+    trained, plain = MLP([8, 4], input_size=9, seed=seed), MLP([8, 4], input_size=9, seed=seed)
+    Trainer(trained, learning_rate, batch_size, momentum=0.0, early_stopping=None,
+            seed=seed).fit(X, y, X, y, epochs=2)
+    rng = np.random.default_rng(seed)
+    for _ in range(2):
+        for batch in batch_indices(len(X), batch_size, rng):
+            for W, g in zip(plain.weights, plain.backward(X[batch], y[batch]), strict=True):
+                W -= learning_rate * g
+    for w, v in zip(trained.weights, plain.weights, strict=True):
+        np.testing.assert_array_equal(w, v)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_same_seeds_give_bit_identical_runs(dtype):
+    X, y = small_problem()
+    runs = []
+    for _ in range(2):
+        model = MLP([8, 4], input_size=9, init="fan_in", dtype=dtype)
+        history = Trainer(model, 0.1, batch_size=8, momentum=0.9, seed=11).fit(X, y, X, y,
+                                                                                 epochs=4)
+        runs.append((model.weights, history))
+    (weights_a, history_a), (weights_b, history_b) = runs
+    for w, v in zip(weights_a, weights_b, strict=True):
+        np.testing.assert_array_equal(w, v)
+    assert history_a == history_b
+    model = MLP([8, 4], input_size=9, init="fan_in", dtype=dtype)
+    Trainer(model, 0.1, batch_size=8, momentum=0.9, seed=12).fit(X, y, X, y, epochs=4)
+    assert not np.array_equal(model.weights[0], weights_a[0])
+
+
+def test_history_records_every_step_and_five_checks_per_epoch():
+    X, y = small_problem(rows=100)
+    history = Trainer(MLP([8, 4], input_size=9), batch_size=10, early_stopping=None).fit(
+        X, y, X[:30], y[:30], epochs=3
+    )
+    assert history.steps_per_epoch == 10
+    assert list(history.train_loss) == list(range(30))
+    checks = list(range(0, 31, 2))
+    assert list(history.val_loss) == list(history.val_accuracy) == checks
+    assert list(history.train_accuracy) == checks
+    steps, values = history.series("val_loss")
+    np.testing.assert_array_equal(steps, checks)
+    assert values[0] == history.val_loss[0]
+    assert history.best_val_loss == min(history.val_loss.values())
+    assert history.val_loss[history.best_step] == history.best_val_loss
+
+
+def test_training_accuracy_is_over_the_whole_training_set():
+    X, y = small_problem(rows=50)
+    model = MLP([8, 4], input_size=9)
+    history = Trainer(model, batch_size=10, early_stopping=None, shuffle=False).fit(
+        X, y, X[:5], y[:5], epochs=1
+    )
+    assert history.train_accuracy[history.steps] == np.mean(model.predict(X) == y)
+
+
+def test_early_stopping_after_patience_checks_without_improvement(blobs):
+    X_train, y_train, X_val, y_val = blobs
+    # Validation labels that contradict the training labels: the validation loss rises as
+    # soon as the network learns.
+    wrong = (y_val + 1) % 4
+    patience = 4
+    history = Trainer(MLP([16, 4], input_size=9, init="fan_in"), batch_size=16,
+                      early_stopping=patience).fit(X_train, y_train, X_val, wrong, epochs=50)
+    assert history.stop_reason == StopReason.EARLY_STOPPING
+    checks = list(history.val_loss)
+    assert checks.index(history.best_step) == len(checks) - 1 - patience
+    assert all(history.val_loss[s] >= history.best_val_loss for s in checks[-patience:])
+    assert history.steps < 50 * history.steps_per_epoch
+
+
+def test_no_early_stopping_runs_every_epoch(blobs):
+    X_train, y_train, X_val, y_val = blobs
+    history = Trainer(MLP([16, 4], input_size=9), batch_size=16, early_stopping=None).fit(
+        X_train, y_train, X_val, (y_val + 1) % 4, epochs=3
+    )
+    assert history.stop_reason == StopReason.EPOCHS
+    assert history.steps == 3 * 25
+
+
+def test_divergence_stops_with_the_step():
+    X, y = small_problem()
+    model = MLP([16, 16, 16, 4], input_size=9, activation="relu")
+    with pytest.raises(TrainingDivergedError, match=r"became nan at step 1 \(epoch 1\)") as error:
+        Trainer(model, learning_rate=1e100, batch_size=8).fit(X, y, X, y, epochs=5)
+    assert error.value.step == 1
+    assert isinstance(error.value.history, History)
+    assert error.value.history.stop_reason == StopReason.DIVERGED
+
+
+def test_accepts_one_hot_targets_like_labels():
+    X, y = small_problem()
+    histories = [
+        Trainer(MLP([8, 4], input_size=9), batch_size=8).fit(X, targets, X, targets, epochs=1)
+        for targets in (y, one_hot(y, 4))
+    ]
+    assert histories[0] == histories[1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"learning_rate": 0}, r"learning_rate must be a positive number, got 0"),
+        ({"learning_rate": float("inf")}, r"learning_rate must be a positive number"),
+        ({"batch_size": 0}, r"batch_size must be a positive integer, got 0"),
+        ({"batch_size": 3.0}, r"batch_size must be a positive integer, got 3.0"),
+        ({"momentum": 1.0}, r"momentum must lie in \[0, 1\), got 1.0"),
+        ({"momentum": -0.1}, r"momentum must lie in \[0, 1\)"),
+        ({"early_stopping": 0}, r"early_stopping must be a positive integer or None"),
+    ],
+)
+def test_bad_trainer_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Trainer(MLP([4, 3], input_size=5), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(X_train=d["X_train"][:, :5]), r"X_train has 5 columns but 9"),
+        (lambda d: d.update(X_val=d["X_val"][:0]), r"X_val is empty"),
+        (lambda d: d["X_train"].__setitem__((3, 2), np.nan), r"X_train holds non-finite.*row 3"),
+        (lambda d: d.update(Y_val=d["Y_val"] + 4), r"label \d+ at position 0 lies outside"),
+        (lambda d: d.update(Y_train=d["Y_train"][:10]), r"targets have 10 rows but the inputs"),
+        (lambda d: d.update(X_train=d["X_train"][:7], Y_train=d["Y_train"][:7]),
+         r"batch_size 8 exceeds the 7 training samples"),
+        (lambda d: d.update(epochs=0), r"epochs must be a positive integer, got 0"),
+    ],
+)
+def test_bad_data(change, message):
+    X, y = small_problem()
+    data = {"X_train": X.copy(), "Y_train": y, "X_val": X.copy(), "Y_val": y, "epochs": 1}
+    change(data)
+    with pytest.raises(ValueError, match=message):
+        Trainer(MLP([4, 4], input_size=9), batch_size=8).fit(**data)
+
+
+def test_trainer_needs_an_mlp():
+    with pytest.raises(ValueError, match=r"model must be a backprop.MLP, got list"):
+        Trainer([np.zeros((3, 3))])
