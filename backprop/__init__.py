@@ -9,7 +9,10 @@ The pieces, each in a module of its own:
 - :mod:`backprop.initialization`: the uniform and fan-in weight initialisations;
 - :mod:`backprop.network`: :class:`MLP`, its forward pass and the delta recurrence;
 - :mod:`backprop.gradcheck`: :func:`gradient_check` by central differences;
-- :mod:`backprop.training`: :class:`Trainer`, mini-batch SGD with momentum and early stopping.
+- :mod:`backprop.training`: :class:`Trainer`, mini-batch SGD with momentum and early stopping;
+- :mod:`backprop.idx`: a strict reader of the IDX files MNIST comes in;
+- :mod:`backprop.data`: MNIST, found or downloaded, verified and split as the assignment does;
+- :mod:`backprop.preprocessing`: standardised pixels and the bias input.
 """
 
 from backprop.activations import (

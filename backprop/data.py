@@ -1,0 +1,324 @@
+"""MNIST: found or downloaded, verified, parsed strictly, and split as the assignment does.
+
+Where the four files are looked for, in this order:
+
+1. the ``data_dir`` argument;
+2. the directory named by the environment variable ``BACKPROP_DATA_DIR``;
+3. a per-user cache directory (``~/.cache/backprop/mnist`` on Linux).
+
+Each file may be there as ``name`` or ``name.gz``. A missing file is downloaded into that
+directory with :mod:`pooch`, trying each mirror in turn; pooch checks the download against
+the published SHA-256 of the ``.gz`` file and moves it into place only then, so an interrupted
+or corrupt download never leaves a file that looks complete.
+
+Every file, downloaded or found, is then verified by the SHA-256 of its *decompressed* IDX
+bytes, so a re-compressed copy of the same data is accepted and different data is refused.
+Each file is parsed at most once per process; later calls are served from memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pooch
+from numpy.typing import NDArray
+
+from backprop.idx import IDXFormatError, parse_idx, read_idx_bytes
+
+ENVIRONMENT_VARIABLE = "BACKPROP_DATA_DIR"
+
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+"""Where missing files are downloaded from, tried in this order."""
+
+
+@dataclass(frozen=True)
+class MNISTFile:
+    """One of the four canonical files, with the digests that identify it.
+
+    Attributes
+    ----------
+    name : str
+        The file's canonical name, without ``.gz``.
+    idx_sha256 : str
+        SHA-256 of the decompressed IDX bytes: what every copy is checked against.
+    gz_sha256 : str
+        SHA-256 of the ``.gz`` file on the mirrors: what a download is checked against.
+    """
+
+    name: str
+    idx_sha256: str
+    gz_sha256: str
+
+
+MNIST_FILES = (
+    MNISTFile(
+        "train-images-idx3-ubyte",
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    ),
+    MNISTFile(
+        "train-labels-idx1-ubyte",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    ),
+    MNISTFile(
+        "t10k-images-idx3-ubyte",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    ),
+    MNISTFile(
+        "t10k-labels-idx1-ubyte",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ),
+)
+"""Training images, training labels, test images, test labels."""
+
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
+
+
+class ChecksumError(ValueError):
+    """A data file holds other data than the canonical file of its name."""
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """MNIST files are missing and could not be downloaded."""
+
+
+class MNIST(NamedTuple):
+    """The four MNIST arrays, read-only."""
+
+    train_images: NDArray[np.uint8]
+    """Shape (60000, 784): one flattened 28x28 image per row, pixels 0 to 255."""
+    train_labels: NDArray[np.uint8]
+    """Shape (60000,): digits 0 to 9."""
+    test_images: NDArray[np.uint8]
+    """Shape (10000, 784)."""
+    test_labels: NDArray[np.uint8]
+    """Shape (10000,)."""
+
+
+class Split(NamedTuple):
+    """The assignment's training and validation sets: images as pixels, labels as ints."""
+
+    train_images: NDArray[np.uint8]
+    train_labels: NDArray[np.int64]
+    val_images: NDArray[np.uint8]
+    val_labels: NDArray[np.int64]
+
+
+def data_directory(data_dir: str | PathLike[str] | None = None) -> Path:
+    """The directory MNIST is read from: ``data_dir``, else ``$BACKPROP_DATA_DIR``, else a cache.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        An explicit directory, which wins over everything else.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if data_dir is not None:
+        return Path(data_dir).expanduser()
+    if os.environ.get(ENVIRONMENT_VARIABLE):
+        return Path(os.environ[ENVIRONMENT_VARIABLE]).expanduser()
+    return Path(pooch.os_cache("backprop")) / "mnist"
+
+
+def load_mnist(data_dir: str | PathLike[str] | None = None, *, download: bool = True) -> MNIST:
+    """The four MNIST arrays, verified against the canonical digests.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        Where the files are; see :func:`data_directory` for where they are looked for
+        without it.
+    download : bool
+        Download missing files into that directory.
+
+    Returns
+    -------
+    MNIST
+        Training images ``(60000, 784)`` and labels ``(60000,)``, test images
+        ``(10000, 784)`` and labels ``(10000,)``, all uint8 and read-only.
+
+    Raises
+    ------
+    MNISTNotFoundError
+        If files are missing and cannot be downloaded; the message names them, the directory,
+        and how to point ``BACKPROP_DATA_DIR`` at a copy.
+    ChecksumError
+        If a file holds other data than the canonical file; the message names the file and
+        both digests.
+    IDXFormatError
+        If a file is corrupt, truncated or not IDX.
+    """
+    paths = locate_files(data_directory(data_dir), download=download)
+    train_images, train_labels, test_images, test_labels = (
+        _read_verified(path, file.idx_sha256)
+        for path, file in zip(paths, MNIST_FILES, strict=True)
+    )
+    return MNIST(
+        _check_images(train_images, paths[0]),
+        _check_labels(train_labels, paths[1], len(train_images)),
+        _check_images(test_images, paths[2]),
+        _check_labels(test_labels, paths[3], len(test_images)),
+    )
+
+
+def load_assignment_split(
+    data_dir: str | PathLike[str] | None = None, *, train_size: int = 20_000, download: bool = True
+) -> Split:
+    """The assignment's split: the first training images train, the test images validate.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        As for :func:`load_mnist`.
+    train_size : int
+        How many of the 60,000 training images to train on (20,000 in the assignment).
+    download : bool
+        As for :func:`load_mnist`.
+
+    Returns
+    -------
+    Split
+        Images as uint8 pixels ``(N, 784)``, labels as int64.
+    """
+    if not (isinstance(train_size, int) and 1 <= train_size <= 60_000):
+        raise ValueError(f"train_size must be an integer from 1 to 60000, got {train_size!r}")
+    mnist = load_mnist(data_dir, download=download)
+    return Split(
+        mnist.train_images[:train_size],
+        mnist.train_labels[:train_size].astype(np.int64),
+        mnist.test_images,
+        mnist.test_labels.astype(np.int64),
+    )
+
+
+def locate_files(directory: Path, *, download: bool = True) -> list[Path]:
+    """The path of each of :data:`MNIST_FILES` in ``directory``, downloading what is missing.
+
+    Raises
+    ------
+    MNISTNotFoundError
+        If a file is missing and downloading is off or fails from every mirror.
+    """
+    found = {file.name: _existing(directory, file.name) for file in MNIST_FILES}
+    missing = [file for file in MNIST_FILES if found[file.name] is None]
+    failures = []
+    if download:
+        for file in missing:
+            try:
+                found[file.name] = _download(file, directory)
+            except OSError as error:
+                failures.append(f"{file.name}.gz: {error}")
+    still_missing = [file.name for file in MNIST_FILES if found[file.name] is None]
+    if still_missing:
+        reasons = "".join(f"\n  - {failure}" for failure in failures)
+        tried = f" Downloading failed:{reasons}" if failures else " Downloading was off."
+        raise MNISTNotFoundError(
+            f"MNIST files missing from {directory}: {', '.join(still_missing)} (looked for "
+            f"each with and without .gz).{tried}\nIf you have a copy of the four files, point "
+            f"the environment variable {ENVIRONMENT_VARIABLE} at its directory, e.g.\n"
+            f"  export {ENVIRONMENT_VARIABLE}=/path/to/mnist"
+        )
+    return [found[file.name] for file in MNIST_FILES]
+
+
+def _existing(directory: Path, name: str) -> Path | None:
+    for candidate in (directory / name, directory / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _download(file: MNISTFile, directory: Path) -> Path:
+    """Fetch ``file`` from the first mirror that serves it intact.
+
+    Raises
+    ------
+    OSError
+        Listing what each mirror answered.
+    """
+    answers = []
+    for mirror in MIRRORS:
+        try:
+            return Path(
+                pooch.retrieve(
+                    f"{mirror}{file.name}.gz",
+                    known_hash=f"sha256:{file.gz_sha256}",
+                    fname=f"{file.name}.gz",
+                    path=directory,
+                    downloader=downloader(),
+                )
+            )
+        # A refused connection (OSError) or a wrong checksum (ValueError): try the next one.
+        except (OSError, ValueError) as error:
+            answers.append(f"{mirror}: {type(error).__name__}: {error}")
+    raise OSError("no mirror served it intact: " + "; ".join(answers))
+
+
+def downloader() -> pooch.HTTPDownloader:
+    """The pooch downloader used for every file: HTTP, with a progress bar on a terminal."""
+    return pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=60)
+
+
+def _read_verified(path: Path, idx_sha256: str) -> np.ndarray:
+    stat = path.stat()
+    return _read_verified_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns, idx_sha256)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_verified_cached(path: str, size: int, mtime_ns: int, idx_sha256: str) -> np.ndarray:
+    """Parse a file once per process; its size and time of change tell a new version apart."""
+    data = read_idx_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != idx_sha256:
+        raise ChecksumError(
+            f"{path} holds other data than the canonical {Path(path).name.removesuffix('.gz')}:"
+            f" the SHA-256 of its decompressed bytes is {digest}, expected {idx_sha256}. "
+            "Delete it to download it again, or replace it with an intact copy."
+        )
+    array = parse_idx(data, path)
+    array.flags.writeable = False
+    return array
+
+
+def _check_images(images: np.ndarray, path: Path) -> NDArray[np.uint8]:
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise IDXFormatError(
+            f"{path}: expected 28x28 images of unsigned bytes, got shape {images.shape} of "
+            f"{images.dtype}"
+        )
+    return images.reshape(len(images), -1)
+
+
+def _check_labels(labels: np.ndarray, path: Path, num_images: int) -> NDArray[np.uint8]:
+    if labels.dtype != np.uint8 or labels.ndim != 1:
+        raise IDXFormatError(
+            f"{path}: expected a 1-D array of unsigned bytes, got shape {labels.shape} of "
+            f"{labels.dtype}"
+        )
+    if len(labels) != num_images:
+        raise IDXFormatError(f"{path}: {len(labels)} labels for {num_images} images")
+    if len(labels) and labels.max() >= NUM_CLASSES:
+        position = int(np.argmax(labels >= NUM_CLASSES))
+        raise IDXFormatError(
+            f"{path}: label {labels[position]} at position {position} is not a digit 0-9"
+        )
+    return labels

@@ -1,0 +1,267 @@
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from test_idx import idx_bytes
+
+from backprop import data
+from backprop.idx import IDXFormatError
+
+NAMES = [file.name for file in data.MNIST_FILES]
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def fake_arrays(seed=0, train=6, test=3):
+    rng = np.random.default_rng(seed)
+    return [
+        rng.integers(0, 256, (train, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, train, dtype=np.uint8),
+        rng.integers(0, 256, (test, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, test, dtype=np.uint8),
+    ]
+
+
+@pytest.fixture
+def fake_mnist(monkeypatch):
+    """Small IDX files under the canonical names, made the canonical ones for the test.
+
+    Returns the IDX bytes of each file by name; the registry of digests and the parse cache
+    are set back afterwards.
+    """
+    payloads = {name: idx_bytes(array) for name, array in zip(NAMES, fake_arrays(),
+                                                              strict=True)}
+    monkeypatch.setattr(data, "MNIST_FILES", tuple(
+        data.MNISTFile(name, sha256(raw), sha256(gzip.compress(raw, mtime=0)))
+        for name, raw in payloads.items()
+    ))
+    monkeypatch.delenv(data.ENVIRONMENT_VARIABLE, raising=False)
+    data._read_verified_cached.cache_clear()
+    yield payloads
+    data._read_verified_cached.cache_clear()
+
+
+def write(directory: Path, payloads: dict[str, bytes], compress=True) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, raw in payloads.items():
+        if compress:
+            (directory / f"{name}.gz").write_bytes(gzip.compress(raw, mtime=0))
+        else:
+            (directory / name).write_bytes(raw)
+
+
+def test_loads_the_four_arrays(tmp_path, fake_mnist):
+    write(tmp_path, fake_mnist)
+    mnist = data.load_mnist(tmp_path, download=False)
+    expected = fake_arrays()
+    assert [a.shape for a in mnist] == [(6, 784), (6,), (3, 784), (3,)]
+    for array, wanted in zip(mnist, expected, strict=True):
+        np.testing.assert_array_equal(array, wanted.reshape(len(wanted), -1).squeeze())
+        assert array.dtype == np.uint8
+        assert not array.flags.writeable
+
+
+def test_plain_and_gzipped_files_mix(tmp_path, fake_mnist):
+    names = list(fake_mnist)
+    write(tmp_path, {n: fake_mnist[n] for n in names[:2]}, compress=False)
+    write(tmp_path, {n: fake_mnist[n] for n in names[2:]})
+    assert len(data.load_mnist(tmp_path, download=False).test_labels) == 3
+
+
+def test_where_the_files_are_looked_for(tmp_path, monkeypatch, fake_mnist):
+    explicit, from_environment = tmp_path / "explicit", tmp_path / "environment"
+    monkeypatch.setenv(data.ENVIRONMENT_VARIABLE, str(from_environment))
+    assert data.data_directory(explicit) == explicit
+    assert data.data_directory() == from_environment
+    monkeypatch.delenv(data.ENVIRONMENT_VARIABLE)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.data_directory() == tmp_path / "cache" / "backprop" / "mnist"
+    monkeypatch.setenv(data.ENVIRONMENT_VARIABLE, str(from_environment))
+    write(from_environment, fake_mnist)
+    assert len(data.load_mnist(download=False).train_images) == 6
+
+
+def test_a_recompressed_copy_is_accepted(tmp_path, fake_mnist):
+    for name, raw in fake_mnist.items():
+        recompressed = gzip.compress(raw, compresslevel=1, mtime=12345)
+        assert sha256(recompressed) != sha256(gzip.compress(raw, mtime=0))
+        (tmp_path / f"{name}.gz").write_bytes(recompressed)
+    data.load_mnist(tmp_path, download=False)
+
+
+def test_different_data_is_refused_with_both_digests(tmp_path, fake_mnist):
+    write(tmp_path, fake_mnist)
+    other = idx_bytes(fake_arrays(seed=1)[1])
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(other))
+    expected = data.MNIST_FILES[1].idx_sha256
+    with pytest.raises(data.ChecksumError,
+                       match=rf"train-labels-idx1-ubyte.gz holds other data.*{sha256(other)}, "
+                             rf"expected {expected}"):
+        data.load_mnist(tmp_path, download=False)
+
+
+def test_each_file_is_parsed_once_per_process(tmp_path, fake_mnist, monkeypatch):
+    write(tmp_path, fake_mnist)
+    parsed, parse = [], data.parse_idx
+    monkeypatch.setattr(data, "parse_idx",
+                        lambda raw, source: parsed.append(source) or parse(raw, source))
+    first = data.load_mnist(tmp_path, download=False)
+    second = data.load_mnist(tmp_path, download=False)
+    assert len(parsed) == 4
+    assert all(a is b or np.shares_memory(a, b) for a, b in zip(first, second, strict=True))
+    path = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    data.load_mnist(tmp_path, download=False)
+    assert len(parsed) == 5
+
+
+def test_missing_files_without_download_say_where_and_what(tmp_path, fake_mnist):
+    write(tmp_path, {NAMES[0]: fake_mnist[NAMES[0]]})
+    with pytest.raises(data.MNISTNotFoundError) as error:
+        data.load_mnist(tmp_path, download=False)
+    message = str(error.value)
+    assert str(tmp_path) in message
+    assert all(name in message for name in NAMES[1:])
+    assert NAMES[0] not in message
+    assert "BACKPROP_DATA_DIR" in message
+
+
+class FakeDownloader:
+    """Serves URLs from a dict: bytes are written to pooch's file, exceptions are raised."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.asked = []
+
+    def __call__(self, url, output_file, pooch_object):
+        self.asked.append(url)
+        answer = self.answers.get(url, requests.ConnectionError(f"no route to {url}"))
+        if isinstance(answer, tuple):  # (bytes written before the connection drops, error)
+            Path(output_file).write_bytes(answer[0])
+            raise answer[1]
+        if isinstance(answer, Exception):
+            raise answer
+        Path(output_file).write_bytes(answer)
+
+
+@pytest.fixture
+def mirrors(monkeypatch):
+    monkeypatch.setattr(data, "MIRRORS", ("https://a.invalid/", "https://b.invalid/"))
+
+    def serve(answers):
+        fake = FakeDownloader(answers)
+        monkeypatch.setattr(data, "downloader", lambda: fake)
+        return fake
+
+    return serve
+
+
+def test_missing_files_are_downloaded_from_the_next_mirror(tmp_path, fake_mnist, mirrors):
+    cache = tmp_path / "cache"
+    fake = mirrors({f"https://b.invalid/{name}.gz": gzip.compress(raw, mtime=0)
+                    for name, raw in fake_mnist.items()})
+    mnist = data.load_mnist(cache)
+    assert len(mnist.train_labels) == 6
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f"{n}.gz" for n in NAMES)
+    first = f"{NAMES[0]}.gz"
+    assert fake.asked[:2] == [f"https://a.invalid/{first}", f"https://b.invalid/{first}"]
+    data.load_mnist(cache)
+    assert len(fake.asked) == 8
+
+
+def test_a_failed_or_corrupt_download_leaves_nothing(tmp_path, fake_mnist, mirrors):
+    cache = tmp_path / "cache"
+    good = {name: gzip.compress(raw, mtime=0) for name, raw in fake_mnist.items()}
+    answers = {f"https://a.invalid/{name}.gz": (gz[: len(gz) // 2],
+                                                 requests.ConnectionError("dropped"))
+               for name, gz in good.items()}
+    # The second mirror serves every file with its last byte flipped.
+    answers |= {f"https://b.invalid/{name}.gz": gz[:-1] + bytes([gz[-1] ^ 0xFF])
+                for name, gz in good.items()}
+    mirrors(answers)
+    with pytest.raises(data.MNISTNotFoundError) as error:
+        data.load_mnist(cache)
+    message = str(error.value)
+    assert "https://a.invalid/: ConnectionError: dropped" in message
+    assert "https://b.invalid/: ValueError" in message
+    assert list(cache.iterdir()) == []
+
+
+def test_interrupted_download_leaves_nothing(tmp_path, fake_mnist, mirrors):
+    cache = tmp_path / "cache"
+    name = NAMES[0]
+    mirrors({f"https://a.invalid/{name}.gz": (b"\x1f\x8b partial", KeyboardInterrupt())})
+    with pytest.raises(KeyboardInterrupt):
+        data.load_mnist(cache)
+    assert list(cache.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("index", "array", "message"),
+    [
+        (1, np.array([1, 2, 3, 4, 5, 10], np.uint8), r"label 10 at position 5 is not a digit"),
+        (3, np.array([1, 2], np.uint8), r"2 labels for 3 images"),
+        (0, np.zeros((6, 28, 27), np.uint8), r"expected 28x28 images.*\(6, 28, 27\)"),
+        (0, np.zeros((6, 784), np.uint8), r"expected 28x28 images.*\(6, 784\)"),
+        (1, np.zeros((6, 1), np.uint8), r"expected a 1-D array.*\(6, 1\)"),
+        (1, np.zeros(6, ">i4"), r"expected a 1-D array of unsigned bytes.*int32"),
+    ],
+)
+def test_content_checks_name_the_file(tmp_path, monkeypatch, fake_mnist, index, array,
+                                      message):
+    code = 0x08 if array.dtype == np.uint8 else 0x0C
+    fake_mnist[NAMES[index]] = idx_bytes(array, code)
+    monkeypatch.setattr(data, "MNIST_FILES", tuple(
+        data.MNISTFile(name, sha256(raw), "") for name, raw in fake_mnist.items()
+    ))
+    write(tmp_path, fake_mnist)
+    with pytest.raises(IDXFormatError, match=message) as error:
+        data.load_mnist(tmp_path, download=False)
+    assert NAMES[index] in str(error.value)
+
+
+def test_assignment_split_of_fake_data(tmp_path, fake_mnist):
+    write(tmp_path, fake_mnist)
+    split = data.load_assignment_split(tmp_path, train_size=4, download=False)
+    assert split.train_images.shape == (4, 784)
+    assert split.val_images.shape == (3, 784)
+    assert split.train_labels.dtype == split.val_labels.dtype == np.int64
+    with pytest.raises(ValueError, match=r"train_size must be an integer from 1 to 60000"):
+        data.load_assignment_split(tmp_path, train_size=0)
+
+
+real_mnist = pytest.mark.skipif(
+    not os.environ.get(data.ENVIRONMENT_VARIABLE),
+    reason="set BACKPROP_DATA_DIR to a directory with the four MNIST files to run this",
+)
+
+
+@real_mnist
+def test_real_mnist():
+    mnist = data.load_mnist(download=False)
+    assert [a.shape for a in mnist] == [(60000, 784), (60000,), (10000, 784), (10000,)]
+    assert mnist.train_labels[0] == 5
+    # The published class counts of the training and test sets.
+    assert np.bincount(mnist.train_labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421,
+                                                        5918, 6265, 5851, 5949]
+    assert np.bincount(mnist.test_labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958,
+                                                       1028, 974, 1009]
+
+
+@real_mnist
+def test_real_assignment_split_statistics():
+    from backprop.preprocessing import pixel_statistics
+
+    split = data.load_assignment_split(download=False)
+    assert split.train_images.shape == (20000, 784)
+    assert split.val_images.shape == (10000, 784)
+    mean, std = pixel_statistics(split.train_images)
+    assert round(mean, 2) == 33.55
+    assert round(std, 2) == 78.88
