@@ -46,6 +46,10 @@ def sigmoid(z: Array) -> Array:
     -------
     array of floats
         :math:`\sigma(z)` in :math:`[0, 1]`, same shape and dtype as ``z``.
+
+    Notes
+    -----
+    Derivation: ``sigmoid-tanh-form`` (:mod:`backprop.derivations`).
     """
     a = np.tanh(0.5 * z)
     a *= 0.5
@@ -65,6 +69,10 @@ def sigmoid_derivative(a: Array) -> Array:
     -------
     array of floats
         :math:`\sigma'(z)`, same shape and dtype as ``a``.
+
+    Notes
+    -----
+    Derivation: ``sigmoid-derivative`` (:mod:`backprop.derivations`).
     """
     return a * (1 - a)
 
@@ -93,6 +101,10 @@ def improved_sigmoid(z: Array) -> Array:
     -------
     array of floats
         :math:`f(z)` in :math:`(-1.7159, 1.7159)`, same shape and dtype as ``z``.
+
+    Notes
+    -----
+    Derivation: ``improved-sigmoid-derivative`` (:mod:`backprop.derivations`).
     """
     a = np.tanh(IMPROVED_SIGMOID_SLOPE * z)
     a *= IMPROVED_SIGMOID_SCALE
@@ -117,6 +129,10 @@ def improved_sigmoid_derivative(a: Array) -> Array:
     -------
     array of floats
         :math:`f'(z)`, same shape and dtype as ``a``.
+
+    Notes
+    -----
+    Derivation: ``improved-sigmoid-derivative`` (:mod:`backprop.derivations`).
     """
     return IMPROVED_SIGMOID_SLOPE * (IMPROVED_SIGMOID_SCALE - a * a / IMPROVED_SIGMOID_SCALE)
 
@@ -133,6 +149,10 @@ def relu(z: Array) -> Array:
     -------
     array of floats
         :math:`\max(0, z)`, same shape and dtype as ``z``.
+
+    Notes
+    -----
+    Derivation: ``relu-derivative`` (:mod:`backprop.derivations`).
     """
     return np.maximum(z, 0)
 
@@ -152,6 +172,10 @@ def relu_derivative(a: Array) -> Array:
     -------
     array of floats
         :math:`[a > 0]` as 0.0 or 1.0, same shape and dtype as ``a``.
+
+    Notes
+    -----
+    Derivation: ``relu-derivative`` (:mod:`backprop.derivations`).
     """
     return (a > 0).astype(a.dtype)
 
@@ -173,6 +197,10 @@ def softmax(z: Array) -> Array:
     -------
     array of floats, shape (N, K)
         Probabilities; every row sums to 1.
+
+    Notes
+    -----
+    Derivation: ``softmax-shift-invariance`` (:mod:`backprop.derivations`).
     """
     e = z - z.max(axis=-1, keepdims=True)
     np.exp(e, out=e)
@@ -200,6 +228,10 @@ def softmax_derivative(a: Array) -> Array:
     -------
     array of floats, shape (N, K, K)
         One Jacobian per sample; entry ``[n, k, m]`` is :math:`\partial a_{nk}/\partial z_{nm}`.
+
+    Notes
+    -----
+    Derivation: ``softmax-jacobian`` (:mod:`backprop.derivations`).
     """
     return a[:, :, None] * (np.eye(a.shape[-1], dtype=a.dtype) - a[:, None, :])
 

@@ -76,6 +76,10 @@ def cross_entropy(targets: ArrayLike, outputs: ArrayLike) -> float:
     ValueError
         If the two arrays differ in shape, are not 2-D, are empty or hold non-finite values,
         or if an output lies outside :math:`[0, 1]`.
+
+    Notes
+    -----
+    Derivation: ``softmax-cross-entropy`` (:mod:`backprop.derivations`) differentiates it.
     """
     outputs = check_matrix(outputs, "outputs")
     if outputs.dtype.kind != "f":
@@ -95,7 +99,10 @@ def cross_entropy(targets: ArrayLike, outputs: ArrayLike) -> float:
 
 
 def mean_cross_entropy(targets: Array, outputs: Array) -> float:
-    """:func:`cross_entropy` without its input checks, for arrays known to be good."""
+    """:func:`cross_entropy` without its input checks, for arrays known to be good.
+
+    Derivation: ``softmax-cross-entropy`` (:mod:`backprop.derivations`).
+    """
     tiny = np.finfo(outputs.dtype).tiny
     return float(-np.sum(targets * np.log(np.maximum(outputs, tiny))) / outputs.shape[0])
 
@@ -122,6 +129,10 @@ def cross_entropy_delta(targets: Array, outputs: Array) -> Array:
     -------
     array, shape (N, K)
         :math:`\delta^{(L)}`, one row per sample.
+
+    Notes
+    -----
+    Derivation: ``softmax-cross-entropy`` (:mod:`backprop.derivations`).
     """
     delta = outputs - targets
     delta /= outputs.shape[0]

@@ -58,6 +58,10 @@ def count_parameters(neurons_per_layer: Sequence[int], input_size: int = 785) ->
     Returns
     -------
     int
+
+    Notes
+    -----
+    Derivations: ``parameter-count`` and ``equal-width`` (:mod:`backprop.derivations`).
     """
     sizes = _check_sizes(neurons_per_layer, input_size)
     return sum(n_in * n_out for n_in, n_out in pairwise(sizes))
@@ -249,6 +253,11 @@ class MLP:
         -------
         list of arrays
             :math:`\partial C / \partial W^{(l)}`, shaped like :attr:`weights`.
+
+        Notes
+        -----
+        Derivations: ``hidden-layer-update`` (Task 1a), ``delta-recurrence`` and
+        ``batched-gradient`` (Task 1b) in :mod:`backprop.derivations`.
         """
         X = self._check_inputs(X)
         targets = check_targets(targets, self.num_classes, rows=X.shape[0], dtype=self.dtype)

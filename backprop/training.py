@@ -110,6 +110,33 @@ class TrainingDivergedError(FloatingPointError):
         self.history = history
 
 
+def momentum_step(W: Array, v: Array, g: Array, learning_rate: float, momentum: float) -> None:
+    r"""One gradient-descent step with momentum, in place.
+
+    .. math::
+
+        v \leftarrow g + \gamma v, \qquad W \leftarrow W - \alpha v
+
+    Derivation: ``momentum-conventions`` in :mod:`backprop.derivations` shows that this
+    framework convention and LeCun's :math:`\Delta w \leftarrow \alpha g + \gamma \Delta w`
+    produce the same weights.
+
+    Parameters
+    ----------
+    W : array
+        Weights, updated in place.
+    v : array
+        Velocity, same shape, updated in place (zeros before the first step).
+    g : array
+        Gradient of the loss with respect to ``W``.
+    learning_rate, momentum : float
+        :math:`\alpha` and :math:`\gamma`.
+    """
+    v *= momentum
+    v += g
+    W -= learning_rate * v
+
+
 def batch_indices(
     num_samples: int, batch_size: int, rng: np.random.Generator | None = None
 ) -> Iterator[NDArray[np.intp] | slice]:
@@ -264,9 +291,7 @@ class Trainer:
                     _diverged(history, step, "training loss", loss)
                 gradients = model._backward(a, Y_train[batch])
                 for W, v, g in zip(model.weights, velocities, gradients, strict=True):
-                    v *= self.momentum
-                    v += g
-                    W -= self.learning_rate * v
+                    momentum_step(W, v, g, self.learning_rate, self.momentum)
                 step += 1
         self._validate(history, step, X_train, Y_train, X_val, Y_val)
         history.stop_reason = StopReason.EPOCHS

@@ -1,0 +1,127 @@
+r"""Derivatives of the hidden-layer activations, in terms of what the forward pass keeps."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from backprop.derivations.core import Derivation, Step, register
+
+z = sp.Symbol("z", real=True)
+a = sp.Symbol("a", real=True)
+sigma = sp.Function("sigma")
+SIGMOID = sp.Lambda(z, 1 / (1 + sp.exp(-z)))
+
+A, S = sp.symbols("A S", positive=True)
+IMPROVED_SIGMOID_SCALE = sp.Rational(17159, 10000)
+IMPROVED_SIGMOID_SLOPE = sp.Rational(2, 3)
+
+
+def _unevaluated_product(*factors: sp.Basic) -> sp.Basic:
+    """A product shown factor by factor, as a student writes it, not merged into one fraction."""
+    return sp.Mul(*(sp.UnevaluatedExpr(factor) for factor in factors), evaluate=False)
+
+
+SIGMOID_DERIVATIVE = register(
+    Derivation(
+        name="sigmoid-derivative",
+        title="The derivative of the sigmoid",
+        claim=sp.Eq(sp.Derivative(sigma(z), z), a * (1 - a)),
+        steps=(
+            Step(sp.Derivative((1 + sp.exp(-z)) ** -1, z), "definition of the sigmoid",
+                 lhs=sp.Derivative(sigma(z), z)),
+            Step(sp.exp(-z) / (1 + sp.exp(-z)) ** 2,
+                 "chain rule: the power gives $-(1+e^{-z})^{-2}$, the inner function $-e^{-z}$"),
+            Step(_unevaluated_product(1 / (1 + sp.exp(-z)), sp.exp(-z) / (1 + sp.exp(-z))),
+                 "split the fraction in two"),
+            Step(_unevaluated_product(1 / (1 + sp.exp(-z)), 1 - 1 / (1 + sp.exp(-z))),
+                 "$e^{-z}/(1+e^{-z}) = 1 - 1/(1+e^{-z})$"),
+            Step(sigma(z) * (1 - sigma(z)), "definition of the sigmoid again"),
+            Step(a * (1 - a), "in terms of the output $a = \\sigma(z)$ of the forward pass"),
+        ),
+        scope="for every real z",
+        justifies=("backprop.activations.sigmoid_derivative",),
+        definitions={a: sigma(z), sigma: SIGMOID},
+    )
+)
+
+SIGMOID_TANH_FORM = register(
+    Derivation(
+        name="sigmoid-tanh-form",
+        title="The sigmoid through tanh, a form that cannot overflow",
+        claim=sp.Eq(sigma(z), (1 + sp.tanh(z / 2)) / 2),
+        steps=(
+            Step(1 / (1 + sp.exp(-z)), "definition of the sigmoid", lhs=sigma(z)),
+            Step(sp.exp(z / 2) / (sp.exp(z / 2) + sp.exp(-z / 2)),
+                 "multiply numerator and denominator by $e^{z/2}$"),
+            Step((1 + (sp.exp(z / 2) - sp.exp(-z / 2)) / (sp.exp(z / 2) + sp.exp(-z / 2))) / 2,
+                 "add and subtract $e^{-z/2}$ in the numerator"),
+            Step((1 + sp.tanh(z / 2)) / 2, "definition of $\\tanh$"),
+        ),
+        scope="for every real z",
+        justifies=("backprop.activations.sigmoid",),
+        definitions={sigma: SIGMOID},
+    )
+)
+
+f = sp.Function("f")
+IMPROVED_SIGMOID_DERIVATIVE = register(
+    Derivation(
+        name="improved-sigmoid-derivative",
+        title="The derivative of the improved sigmoid",
+        claim=sp.Eq(sp.Derivative(f(z), z), S * (A - a**2 / A)),
+        steps=(
+            Step(sp.Derivative(A * sp.tanh(S * z), z), "definition: $f(z) = A \\tanh(S z)$",
+                 lhs=sp.Derivative(f(z), z)),
+            Step(A * S * (1 - sp.tanh(S * z) ** 2),
+                 "chain rule, with $\\tanh'(u) = 1 - \\tanh^2(u)$"),
+            Step(S * (A - (A * sp.tanh(S * z)) ** 2 / A), "take $A$ inside the bracket"),
+            Step(S * (A - a**2 / A), "in terms of the output $a = f(z)$"),
+        ),
+        scope=(
+            "for every real z and every amplitude A > 0 and slope S > 0; the improved "
+            "sigmoid takes A = 1.7159 and S = 2/3"
+        ),
+        justifies=(
+            "backprop.activations.improved_sigmoid",
+            "backprop.activations.improved_sigmoid_derivative",
+        ),
+        definitions={a: f(z), f: sp.Lambda(z, A * sp.tanh(S * z))},
+    )
+)
+
+z_positive = sp.Symbol("z", positive=True)
+z_negative = sp.Symbol("z", negative=True)
+
+
+def _relu_cases() -> list[sp.Basic]:
+    """Both sides of the claim on each side of the kink."""
+    residuals = []
+    for case in (z_positive, z_negative):
+        output = sp.Max(0, case)
+        lhs = sp.Derivative(output, case).doit()
+        rhs = sp.Piecewise((1, output > 0), (0, True))
+        residuals.append(lhs - rhs)
+    return residuals
+
+
+RELU_DERIVATIVE = register(
+    Derivation(
+        name="relu-derivative",
+        title="The derivative of the ReLU",
+        claim=sp.Eq(sp.Derivative(sp.Max(0, z), z), sp.Piecewise((1, a > 0), (0, True))),
+        steps=(
+            Step(sp.Derivative(z_positive, z_positive), "for $z > 0$, $\\max(0, z) = z$",
+                 lhs=sp.Derivative(sp.Max(0, z_positive), z_positive)),
+            Step(sp.Integer(1), "whose slope is 1, and $a = z > 0$"),
+            Step(sp.Derivative(sp.Integer(0), z_negative), "for $z < 0$, $\\max(0, z) = 0$",
+                 lhs=sp.Derivative(sp.Max(0, z_negative), z_negative)),
+            Step(sp.Integer(0), "whose slope is 0, and $a = 0$"),
+        ),
+        scope=(
+            "for every real z other than 0, by its two cases; at z = 0 there is no "
+            "derivative and the code takes 0"
+        ),
+        justifies=("backprop.activations.relu", "backprop.activations.relu_derivative"),
+        instances=_relu_cases,
+    )
+)
