@@ -6,7 +6,9 @@ import sympy as sp
 
 from backprop.derivations.core import Derivation, Step, register
 
-I, J, K, h, L = sp.symbols("I J K h L", integer=True, positive=True)
+I, J, K, L = sp.symbols("I J K L", integer=True, positive=True)
+# A width that solves the equation need not be whole: h is only positive.
+h = sp.Symbol("h", positive=True)
 l = sp.Symbol("l", integer=True)
 n = sp.IndexedBase("n")
 P = sp.Symbol("P")
@@ -25,10 +27,16 @@ def parameters_two_hidden(inputs: sp.Basic, width: sp.Basic, classes: sp.Basic) 
 def equal_width(inputs: sp.Basic = I, hidden: sp.Basic = J, classes: sp.Basic = K) -> sp.Basic:
     """The width of two equal hidden layers with as many weights as one hidden layer.
 
-    The positive root of :math:`h^2 + (I + 1 + K) h - ((I + 1)J + JK) = 0`.
+    SymPy solves the quadratic :math:`(I + 1)h + h^2 + hK = (I + 1)J + JK` for :math:`h`;
+    as ``h`` is declared positive, SymPy keeps only the positive one of its two roots.
     """
-    b = inputs + 1 + classes
-    return (-b + sp.sqrt(b**2 + 4 * parameters_one_hidden(inputs, hidden, classes))) / 2
+    roots = sp.solve(
+        sp.Eq(parameters_two_hidden(inputs, h, classes),
+              parameters_one_hidden(inputs, hidden, classes)),
+        h,
+    )
+    (positive,) = roots
+    return positive
 
 
 PARAMETER_COUNT = register(
