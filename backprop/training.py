@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,9 +53,10 @@ class History:
     ----------
     train_loss : dict[int, float]
         Mean cross-entropy of each step's batch, measured before that step's update.
-    train_accuracy, val_loss, val_accuracy : dict[int, float]
-        Accuracy on the whole training set, and loss and accuracy on the whole validation set,
-        at every validation check (five per epoch, the first before any update).
+    train_accuracy, train_set_loss, val_loss, val_accuracy : dict[int, float]
+        Accuracy and loss on the whole training set, and loss and accuracy on the whole
+        validation set, at every validation check (five per epoch, the first before any
+        update).
     steps_per_epoch : int
         Updates in one epoch (complete batches only).
     stop_reason : StopReason or None
@@ -66,6 +67,7 @@ class History:
 
     train_loss: dict[int, float] = field(default_factory=dict)
     train_accuracy: dict[int, float] = field(default_factory=dict)
+    train_set_loss: dict[int, float] = field(default_factory=dict)
     val_loss: dict[int, float] = field(default_factory=dict)
     val_accuracy: dict[int, float] = field(default_factory=dict)
     steps_per_epoch: int = 0
@@ -87,7 +89,7 @@ class History:
 
         Parameters
         ----------
-        name : {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
+        name : {"train_loss", "train_accuracy", "train_set_loss", "val_loss", "val_accuracy"}
         """
         record: dict[int, float] = getattr(self, name)
         return np.fromiter(record.keys(), np.int64), np.fromiter(record.values(), np.float64)
@@ -227,6 +229,9 @@ class Trainer:
         X_val: ArrayLike,
         Y_val: ArrayLike,
         epochs: int = 50,
+        *,
+        on_step: Callable[[int, float], None] | None = None,
+        on_check: Callable[[int, History], None] | None = None,
     ) -> History:
         """Train the network, checking it on the validation set five times an epoch.
 
@@ -238,6 +243,11 @@ class Trainer:
             One-hot targets, or integer class labels.
         epochs : int
             The most epochs to run.
+        on_step : callable, optional
+            Called as ``on_step(step, loss)`` after every update, with the batch's loss.
+        on_check : callable, optional
+            Called as ``on_check(step, history)`` after every validation check, before early
+            stopping is decided; the network holds the weights that were checked.
 
         Returns
         -------
@@ -263,9 +273,11 @@ class Trainer:
             )
         # An overflow is caught where it matters, as a loss that is no longer finite.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._train(X_train, Y_train, X_val, Y_val, epochs, steps_per_epoch)
+            return self._train(X_train, Y_train, X_val, Y_val, epochs, steps_per_epoch,
+                               on_step or _ignore, on_check or _ignore)
 
-    def _train(self, X_train, Y_train, X_val, Y_val, epochs, steps_per_epoch) -> History:
+    def _train(self, X_train, Y_train, X_val, Y_val, epochs, steps_per_epoch, on_step,
+               on_check) -> History:
         model = self.model
         check_every = max(1, steps_per_epoch // 5)
         rng = np.random.default_rng(self.seed) if self.shuffle else None
@@ -277,6 +289,7 @@ class Trainer:
             for batch in batch_indices(X_train.shape[0], self.batch_size, rng):
                 if step % check_every == 0:
                     self._validate(history, step, X_train, Y_train, X_val, Y_val)
+                    on_check(step, history)
                     if history.best_step == step:
                         checks_without_improvement = 0
                     else:
@@ -292,8 +305,10 @@ class Trainer:
                 gradients = model._backward(a, Y_train[batch])
                 for W, v, g in zip(model.weights, velocities, gradients, strict=True):
                     momentum_step(W, v, g, self.learning_rate, self.momentum)
+                on_step(step, loss)
                 step += 1
         self._validate(history, step, X_train, Y_train, X_val, Y_val)
+        on_check(step, history)
         history.stop_reason = StopReason.EPOCHS
         return history
 
@@ -309,11 +324,17 @@ class Trainer:
         val_loss = mean_cross_entropy(Y_val, y_hat_val)
         history.val_loss[step] = val_loss
         history.val_accuracy[step] = _accuracy(Y_val, y_hat_val)
-        history.train_accuracy[step] = _accuracy(Y_train, model._forward(X_train)[-1])
+        y_hat_train = model._forward(X_train)[-1]
+        history.train_accuracy[step] = _accuracy(Y_train, y_hat_train)
+        history.train_set_loss[step] = mean_cross_entropy(Y_train, y_hat_train)
         if not math.isfinite(val_loss):
             _diverged(history, step, "validation loss", val_loss)
         if val_loss < history.best_val_loss:
             history.best_step = step
+
+
+def _ignore(*_: object) -> None:
+    pass
 
 
 def _accuracy(targets: Array, outputs: Array) -> float:

@@ -215,3 +215,16 @@ def test_bad_data(change, message):
 def test_trainer_needs_an_mlp():
     with pytest.raises(ValueError, match=r"model must be a backprop.MLP, got list"):
         Trainer([np.zeros((3, 3))])
+
+
+def test_callbacks_see_every_step_and_check():
+    X, y = small_problem(rows=100)
+    steps, checks = [], []
+    model = MLP([8, 4], input_size=9)
+    history = Trainer(model, batch_size=10, early_stopping=None).fit(
+        X, y, X[:30], y[:30], epochs=2,
+        on_step=lambda step, loss: steps.append((step, loss)),
+        on_check=lambda step, h: checks.append((step, h.val_loss[step])),
+    )
+    assert steps == list(history.train_loss.items())
+    assert checks == list(history.val_loss.items())

@@ -1,0 +1,186 @@
+"""The ``backprop`` command: run the report's experiments, train one network, manage the data.
+
+::
+
+    backprop experiment NAME... | all [--force] [--epochs N] [--results DIR] [--quiet]
+    backprop train [--hidden 64 ...] [--activation sigmoid] [--init uniform] [...]
+    backprop data [--data-dir DIR] [--no-download]
+
+Long work shows a progress bar on a terminal; it stays out of logs and pipes, and
+``--quiet`` hides it everywhere. A bad option is one line on standard error and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tqdm import tqdm
+
+from backprop import data as mnist
+from backprop import experiments, plotting
+from backprop.activations import ACTIVATIONS
+from backprop.initialization import INITIALIZERS
+from backprop.training import History
+
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class ProgressBar:
+    """A tqdm bar over one run's steps, showing the loss and the validation accuracy."""
+
+    def __init__(self, config: experiments.Config, total: int, quiet: bool) -> None:
+        self.bar = tqdm(total=total, desc=config.name, unit="step", leave=False,
+                        disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True)
+        self.loss = float("nan")
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.bar.close()
+
+    def step(self, step: int, loss: float) -> None:
+        """Advance by one training step."""
+        self.loss = loss
+        self.bar.update()
+
+    def check(self, history: History) -> None:
+        """Show the latest loss and validation accuracy."""
+        step = next(reversed(history.val_accuracy))
+        self.bar.set_postfix(loss=f"{self.loss:.3f}",
+                             val_acc=f"{history.val_accuracy[step]:.2%}", refresh=False)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not positive")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="backprop", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    experiment = commands.add_parser(
+        "experiment", help="run the report's experiments and write figures and a summary")
+    experiment.add_argument("names", nargs="+", metavar="NAME",
+                            help=f"one or more of {', '.join(experiments.EXPERIMENTS)}, or all")
+    experiment.add_argument("--force", action="store_true",
+                            help="retrain even where a saved result exists")
+    experiment.add_argument("--epochs", type=_positive_int, help="epochs per run (default 50)")
+    experiment.add_argument("--results", type=Path,
+                            help="the results directory (default $BACKPROP_RESULTS_DIR or "
+                                 "./results)")
+    experiment.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    train = commands.add_parser("train", help="train one network and print its figures")
+    train.add_argument("--hidden", type=_positive_int, nargs="+", default=[64],
+                       metavar="UNITS", help="hidden layer sizes (default 64)")
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid")
+    train.add_argument("--init", choices=sorted(INITIALIZERS), default="uniform")
+    train.add_argument("--learning-rate", type=float, default=0.1)
+    train.add_argument("--momentum", type=float, default=0.0)
+    train.add_argument("--batch-size", type=_positive_int, default=32)
+    train.add_argument("--epochs", type=_positive_int, default=50)
+    train.add_argument("--early-stopping", type=_positive_int, default=50,
+                       help="checks without improvement before stopping (default 50)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    data = commands.add_parser("data", help="show where MNIST is, verify it, fetch what "
+                                            "is missing")
+    data.add_argument("--data-dir", type=Path,
+                      help="the MNIST directory (default $BACKPROP_DATA_DIR or the cache)")
+    data.add_argument("--no-download", action="store_true", help="only look, never download")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    command = {"experiment": _experiment, "train": _train, "data": _data}[arguments.command]
+    try:
+        return command(arguments)
+    except ValueError as error:
+        parser.error(str(error).splitlines()[0])
+    except (mnist.MNISTNotFoundError, OSError) as error:
+        print(f"backprop: {error}", file=sys.stderr)
+        return 1
+
+
+def _experiment(arguments: argparse.Namespace) -> int:
+    selected = list(experiments.iter_experiments(arguments.names))
+    data = experiments.assignment_data()
+    store = experiments.results_directory(arguments.results)
+
+    def progress(config: experiments.Config, total: int) -> ProgressBar:
+        return ProgressBar(config, total, arguments.quiet)
+
+    sections = []
+    for experiment in selected:
+        results = experiments.run_experiment(experiment.name, data, store,
+                                             force=arguments.force, epochs=arguments.epochs,
+                                             progress=progress)
+        figures = [
+            *plotting.save(plotting.plot_training(results, experiment.title),
+                           store / "figures" / f"{experiment.name}-training"),
+            *plotting.save(plotting.plot_gradient_norms(results[len(experiment.compare_with):],
+                                                        experiment.title),
+                           store / "figures" / f"{experiment.name}-gradients"),
+        ]
+        table = experiments.summary_table(results)
+        sections.append(f"## {experiment.title}\n\n{table}\n"
+                        + "".join(f"![{experiment.title}](figures/{p.name})\n"
+                                  for p in figures if p.suffix == ".png"))
+        print(f"{experiment.title}\n{table}")
+    summary = store / "summary.md"
+    summary.write_text("# backprop: the report's experiments\n\n" + "\n".join(sections))
+    print(f"Figures and summary table in {store}/ (open {summary})")
+    return 0
+
+
+def _train(arguments: argparse.Namespace) -> int:
+    config = experiments.Config(
+        name="train", label="backprop train",
+        neurons_per_layer=(*arguments.hidden, 10), activation=arguments.activation,
+        init=arguments.init, learning_rate=arguments.learning_rate,
+        momentum=arguments.momentum, batch_size=arguments.batch_size, epochs=arguments.epochs,
+        early_stopping=arguments.early_stopping, seed=arguments.seed, dtype=arguments.dtype,
+    )
+    data = experiments.assignment_data(dtype=arguments.dtype)
+    result = experiments.run(
+        config, data, experiments.results_directory(),
+        progress=lambda c, total: ProgressBar(c, total, arguments.quiet),
+    )
+    print(experiments.summary_table([result]))
+    return 0
+
+
+def _data(arguments: argparse.Namespace) -> int:
+    directory = mnist.data_directory(arguments.data_dir)
+    print(f"MNIST directory: {directory}")
+    paths = mnist.locate_files(directory, download=not arguments.no_download)
+    loaded = mnist.load_mnist(directory, download=False)
+    for path, array in zip(paths, loaded, strict=True):
+        kind = "images" if array.ndim == 2 else "labels"
+        print(f"  {path.name}: verified, {len(array):,} {kind}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

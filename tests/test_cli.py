@@ -1,0 +1,77 @@
+import os
+
+import pytest
+from test_experiments import small_dataset
+
+from backprop import cli, experiments
+
+
+@pytest.fixture
+def small_data(monkeypatch):
+    monkeypatch.setattr(experiments, "assignment_data", lambda **kwargs: small_dataset())
+
+
+def test_experiment_writes_figures_and_summary(small_data, tmp_path, capsys):
+    assert cli.main(["experiment", "task2", "task4a", "--epochs", "1", "--results",
+                     str(tmp_path), "--quiet"]) == 0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## Task 2: one hidden layer of 64 sigmoid units" in summary
+    assert "| task4a | 32 hidden units |" in summary
+    for name in ("task2-training", "task2-gradients", "task4a-training", "task4a-gradients"):
+        assert (tmp_path / "figures" / f"{name}.png").exists()
+        assert (tmp_path / "figures" / f"{name}.svg").exists()
+        assert f"figures/{name}.png" in summary
+    assert "| task2 |" in capsys.readouterr().out
+
+
+def test_no_progress_bar_off_a_terminal(small_data, tmp_path, capsys):
+    cli.main(["experiment", "task2", "--epochs", "1", "--results", str(tmp_path)])
+    assert capsys.readouterr().err == ""
+
+
+def test_train_prints_its_figures(small_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--hidden", "16", "8", "--activation", "improved_sigmoid",
+                     "--init", "fan_in", "--momentum", "0.9", "--learning-rate", "0.02",
+                     "--epochs", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "| train | backprop train |" in out
+    assert len(list((tmp_path / "results").glob("train-*.json"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["experiment", "task9"], "unknown experiment 'task9'"),
+        (["experiment", "task2", "--epochs", "0"], "argument --epochs: 0 is not positive"),
+        (["experiment", "task2", "--epochs", "x"], "'x' is not a whole number"),
+        (["train", "--activation", "tanh"], "argument --activation: invalid choice"),
+        (["train", "--momentum", "1.5"], "momentum must lie in [0, 1), got 1.5"),
+        (["train", "--learning-rate", "-1"], "learning_rate must be a positive number"),
+        (["fly"], "argument command: invalid choice: 'fly'"),
+        ([], "the following arguments are required: command"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(small_data, tmp_path, monkeypatch, capsys, argv,
+                                             message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+
+
+def test_data_reports_missing_files(tmp_path, capsys):
+    assert cli.main(["data", "--data-dir", str(tmp_path), "--no-download"]) == 1
+    err = capsys.readouterr().err
+    assert "MNIST files missing from" in err
+    assert "BACKPROP_DATA_DIR" in err
+
+
+@pytest.mark.skipif(not os.environ.get("BACKPROP_DATA_DIR"),
+                    reason="set BACKPROP_DATA_DIR to a directory with the MNIST files")
+def test_data_verifies_the_real_files(capsys):
+    assert cli.main(["data", "--no-download"]) == 0
+    assert capsys.readouterr().out.count("verified") == 4

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_experiments import small_dataset
+
+from backprop import plotting
+from backprop.experiments import run_experiment
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run_experiment("task4d", small_dataset(), tmp_path_factory.mktemp("results"),
+                          epochs=3)
+
+
+@given(st.lists(st.floats(-100, 100), max_size=60), st.integers(1, 12))
+def test_smooth_takes_mean_and_spread_of_complete_windows(values, window):
+    values = np.array(values)
+    steps = np.arange(len(values))
+    centres, means, spreads = plotting.smooth(steps, values, window)
+    count = len(values) // window
+    assert len(centres) == len(means) == len(spreads) == count
+    for index in range(count):
+        chunk = values[index * window:(index + 1) * window]
+        assert means[index] == pytest.approx(chunk.mean(), abs=1e-9)
+        assert spreads[index] == pytest.approx(chunk.std(), abs=1e-9)
+        assert centres[index] == pytest.approx(index * window + (window - 1) / 2)
+
+
+def test_training_figure(results):
+    figure = plotting.plot_training(results, "Task 4d")
+    loss, accuracy = figure.axes
+    assert loss.get_xlabel()
+    assert loss.get_ylabel() == "cross-entropy loss"
+    assert accuracy.get_ylabel() == "accuracy"
+    labels = [text.get_text() for text in loss.get_legend().get_texts()]
+    assert labels == [f"{r.config.label}: {part}" for r in results
+                      for part in ("training", "validation")]
+    colours = {line.get_color() for line in loss.get_lines()}
+    assert colours == set(plotting.OKABE_ITO[: len(results)])
+
+
+def test_gradient_figure(results):
+    figure = plotting.plot_gradient_norms(results[1:])
+    assert len(figure.axes) == 2
+    for axes, result in zip(figure.axes, results[1:], strict=True):
+        assert axes.get_yscale() == "log"
+        assert len(axes.get_lines()) == len(result.config.neurons_per_layer)
+        np.testing.assert_array_equal(axes.get_lines()[0].get_ydata(),
+                                      result.gradient_norms[:, 0])
+
+
+def test_save_writes_png_and_svg(results, tmp_path):
+    paths = plotting.save(plotting.plot_training(results), tmp_path / "figures" / "loss")
+    assert [p.name for p in paths] == ["loss.png", "loss.svg"]
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in paths[1].read_bytes()[:500]
