@@ -263,7 +263,10 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("relu", relu, relu_derivative),
     )
 }
-"""The hidden-layer activations by name."""
+"""The hidden-layer activations by name.
+
+:meta hide-value:
+"""
 
 
 def get_activation(name: str | Activation) -> Activation:

@@ -5,6 +5,7 @@
     backprop experiment NAME... | all [--force] [--epochs N] [--results DIR] [--quiet]
     backprop train [--hidden 64 ...] [--activation sigmoid] [--init uniform] [...]
     backprop data [--data-dir DIR] [--no-download]
+    backprop book [--source docs] [--output docs/_build/html] [--fresh]
 
 Long work shows a progress bar on a terminal; it stays out of logs and pipes, and
 ``--quiet`` hides it everywhere. A bad option is one line on standard error and exit code 2.
@@ -13,6 +14,7 @@ Long work shows a progress bar on a terminal; it stays out of logs and pipes, an
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,6 +108,15 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument("--data-dir", type=Path,
                       help="the MNIST directory (default $BACKPROP_DATA_DIR or the cache)")
     data.add_argument("--no-download", action="store_true", help="only look, never download")
+
+    book = commands.add_parser("book", help="build the book, executing every experiment "
+                                            "(needs the docs extra)")
+    book.add_argument("--source", type=Path, default=Path("docs"),
+                      help="the book's sources (default docs)")
+    book.add_argument("--output", type=Path, default=Path("docs/_build/html"),
+                      help="where the HTML goes (default docs/_build/html)")
+    book.add_argument("--fresh", action="store_true",
+                      help="read every page again (executed pages still come from the cache)")
     return parser
 
 
@@ -113,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
     arguments = parser.parse_args(argv)
-    command = {"experiment": _experiment, "train": _train, "data": _data}[arguments.command]
+    command = {"experiment": _experiment, "train": _train, "data": _data,
+               "book": _book}[arguments.command]
     try:
         return command(arguments)
     except ValueError as error:
@@ -180,6 +192,24 @@ def _data(arguments: argparse.Namespace) -> int:
         kind = "images" if array.ndim == 2 else "labels"
         print(f"  {path.name}: verified, {len(array):,} {kind}")
     return 0
+
+
+def _book(arguments: argparse.Namespace) -> int:
+    if not (arguments.source / "conf.py").is_file():
+        raise ValueError(f"no book in {arguments.source}/: run this from the repository's root "
+                         "or give --source")
+    try:
+        import myst_nb  # noqa: F401 -- only to say what is missing
+    except ImportError:
+        raise ValueError('the book needs the docs extra: pip install -e ".[docs]"') from None
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
+               str(arguments.source), str(arguments.output)]
+    if arguments.fresh:
+        command.insert(3, "-E")
+    status = subprocess.run(command, check=False).returncode
+    if status == 0:
+        print(f"The book is built: open {(arguments.output / 'index.html').resolve()}")
+    return status
 
 
 if __name__ == "__main__":

@@ -22,13 +22,14 @@ import functools
 import hashlib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import pooch
+import platformdirs
 from numpy.typing import NDArray
 
 from backprop.idx import IDXFormatError, parse_idx, read_idx_bytes
@@ -84,7 +85,10 @@ MNIST_FILES = (
         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
     ),
 )
-"""Training images, training labels, test images, test labels."""
+"""Training images, training labels, test images, test labels.
+
+:meta hide-value:
+"""
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -136,7 +140,7 @@ def data_directory(data_dir: str | PathLike[str] | None = None) -> Path:
         return Path(data_dir).expanduser()
     if os.environ.get(ENVIRONMENT_VARIABLE):
         return Path(os.environ[ENVIRONMENT_VARIABLE]).expanduser()
-    return Path(pooch.os_cache("backprop")) / "mnist"
+    return Path(platformdirs.user_cache_dir("backprop")) / "mnist"
 
 
 def load_mnist(data_dir: str | PathLike[str] | None = None, *, download: bool = True) -> MNIST:
@@ -255,6 +259,10 @@ def _download(file: MNISTFile, directory: Path) -> Path:
     OSError
         Listing what each mirror answered.
     """
+    # pooch is imported only to download: at import it loads tqdm.auto, which inside Jupyter
+    # warns on stderr when ipywidgets is absent, and every chapter of the book loads MNIST.
+    import pooch
+
     answers = []
     for mirror in MIRRORS:
         try:
@@ -273,8 +281,10 @@ def _download(file: MNISTFile, directory: Path) -> Path:
     raise OSError("no mirror served it intact: " + "; ".join(answers))
 
 
-def downloader() -> pooch.HTTPDownloader:
+def downloader() -> Callable[..., None]:
     """The pooch downloader used for every file: HTTP, with a progress bar on a terminal."""
+    import pooch
+
     return pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=60)
 
 

@@ -36,6 +36,8 @@ GRADIENT_PROBE = 2_000
 """Training images whose mean-loss gradient is measured at every check."""
 
 RESULTS_ENVIRONMENT_VARIABLE = "BACKPROP_RESULTS_DIR"
+EPOCHS_ENVIRONMENT_VARIABLE = "BACKPROP_EPOCHS"
+"""Shortens every experiment to this many epochs where set: for quick runs of the book."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,10 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
     )
 }
-"""The report's experiments by name."""
+"""The report's experiments by name.
+
+:meta hide-value:
+"""
 
 
 class Dataset(NamedTuple):
@@ -422,7 +427,8 @@ def run_experiment(
     name : str
         A key of :data:`EXPERIMENTS`.
     epochs : int, optional
-        Shorten (or lengthen) every run to this many epochs.
+        Shorten (or lengthen) every run to this many epochs; without it, the environment
+        variable ``BACKPROP_EPOCHS`` where set, else each run's own (50).
 
     Returns
     -------
@@ -432,6 +438,8 @@ def run_experiment(
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose from {', '.join(EXPERIMENTS)}")
     configs = EXPERIMENTS[name].all_runs
+    if epochs is None and os.environ.get(EPOCHS_ENVIRONMENT_VARIABLE):
+        epochs = int(os.environ[EPOCHS_ENVIRONMENT_VARIABLE])
     if epochs is not None:
         configs = tuple(config.replace(epochs=epochs) for config in configs)
     return [run(config, data, results_dir, force=force, progress=progress)
@@ -476,3 +484,17 @@ def summary_table(results: list[RunResult]) -> str:
         cells = (form.format(summary[key]) for key, _, form in SUMMARY_COLUMNS)
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join([header, rule, *rows]) + "\n"
+
+
+def steps_to_accuracy(result: RunResult, threshold: float) -> int | None:
+    """The first check at which the validation accuracy reached ``threshold`` (or ``None``)."""
+    for step, accuracy in result.history.val_accuracy.items():
+        if accuracy >= threshold:
+            return step
+    return None
+
+
+def gradient_ratio(result: RunResult, check: int) -> float:
+    """First layer's gradient norm over the output layer's, at the check of that index."""
+    norms = result.gradient_norms[check]
+    return float(norms[0] / norms[-1])

@@ -55,7 +55,10 @@ def fan_in(rng: np.random.Generator, fan_in: int, fan_out: int) -> NDArray[np.fl
 
 
 INITIALIZERS: dict[str, Initializer] = {"uniform": uniform, "fan_in": fan_in}
-"""The initialisation rules by name."""
+"""The initialisation rules by name.
+
+:meta hide-value:
+"""
 
 
 def get_initializer(name: str) -> Initializer:

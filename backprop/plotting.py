@@ -8,6 +8,7 @@ standard deviation, as the assignment's plots do.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -115,6 +116,13 @@ def plot_gradient_norms(results: Sequence[RunResult], title: str = "") -> Figure
     if title:
         figure.suptitle(title)
     return figure
+
+
+def png(figure: Figure, dpi: int = 150) -> bytes:
+    """The figure as PNG bytes, for pages that show an image without a plotting backend."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def save(figure: Figure, stem: str | Path) -> list[Path]:

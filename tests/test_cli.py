@@ -75,3 +75,10 @@ def test_data_reports_missing_files(tmp_path, capsys):
 def test_data_verifies_the_real_files(capsys):
     assert cli.main(["data", "--no-download"]) == 0
     assert capsys.readouterr().out.count("verified") == 4
+
+
+def test_book_needs_its_sources(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["book", "--source", str(tmp_path / "nowhere")])
+    assert exit_.value.code == 2
+    assert "no book in" in capsys.readouterr().err

@@ -1,7 +1,6 @@
 """SymPy's proofs, their power to fail, and their agreement with the numpy code."""
 
 import dataclasses
-import importlib
 import inspect
 from functools import cache
 from itertools import pairwise
@@ -27,6 +26,7 @@ from backprop.derivations import (
 )
 from backprop.derivations import activations as activation_proofs
 from backprop.derivations import softmax as softmax_proofs
+from backprop.derivations.core import implementation, implementation_source
 
 
 @pytest.mark.parametrize("name", list(DERIVATIONS))
@@ -125,19 +125,12 @@ def test_every_activation_and_its_derivative_are_covered():
 
 
 @pytest.mark.parametrize("name", list(DERIVATIONS))
-def test_what_a_derivation_justifies_exists(name):
+def test_what_a_derivation_justifies_exists_and_its_code_shows(name):
     for target in DERIVATIONS[name].justifies:
-        module_name, _, attribute = target.rpartition(".")
-        obj = None
-        while obj is None:
-            try:
-                obj = importlib.import_module(module_name)
-            except ModuleNotFoundError:
-                module_name, _, outer = module_name.rpartition(".")
-                attribute = f"{outer}.{attribute}"
-        for part in attribute.split("."):
-            obj = getattr(obj, part)
-        assert qualified_name(obj) == target
+        assert qualified_name(implementation(target)) == target
+        code = implementation_source(target)
+        assert code.lstrip().startswith("def ")
+        assert '"""' not in code
 
 
 # The lambdified SymPy expressions agree with the numpy functions.

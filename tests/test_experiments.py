@@ -176,3 +176,23 @@ def test_assignment_data_is_the_assignment_split():
     np.testing.assert_array_equal(data.X_train[:, -1], 1)
     assert abs(data.X_train[:, :-1].mean()) < 1e-9
     assert data.y_train[0] == 5
+
+
+def test_epochs_from_the_environment(data, tmp_path, monkeypatch):
+    monkeypatch.setenv(experiments.EPOCHS_ENVIRONMENT_VARIABLE, "2")
+    (result,) = run_experiment("task2", data, tmp_path)
+    assert result.config.epochs == 2
+    (result,) = run_experiment("task2", data, tmp_path, epochs=1)
+    assert result.config.epochs == 1
+
+
+def test_analysis_helpers(data, tmp_path):
+    (result,) = run_experiment("task2", data, tmp_path, epochs=3)
+    accuracies = result.history.val_accuracy
+    best = max(accuracies.values())
+    step = experiments.steps_to_accuracy(result, best)
+    assert accuracies[step] == best
+    assert all(value < best for s, value in accuracies.items() if s < step)
+    assert experiments.steps_to_accuracy(result, 1.01) is None
+    norms = result.gradient_norms[0]
+    assert experiments.gradient_ratio(result, 0) == norms[0] / norms[-1]

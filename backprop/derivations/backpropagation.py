@@ -97,11 +97,10 @@ HIDDEN_LAYER_UPDATE = register(
                  lhs=sp.Derivative(C, w[j, i]), checked=False),
             Step(sp.Derivative(C, zz[j]) * x[i], "$z_j = \\sum_i w_{ji} x_i$", checked=False),
             Step(sp.Sum(sp.Derivative(C, zz[k]) * w[k, j], (k, 1, K)) * f_prime(zz[j]),
-                 "chain rule through $a_j = f(z_j)$ and every $z_k = \\sum_j w_{kj} a_j$",
+                 "chain rule through $a_j = f(z_j)$ and each $z_k$",
                  lhs=sp.Derivative(C, zz[j]), checked=False),
             Step(f_prime(zz[j]) * sp.Sum(w[k, j] * delta[k], (k, 1, K)),
-                 "$\\delta_k = \\partial C / \\partial z_k = \\hat y_k - y_k$ (softmax with "
-                 "cross-entropy)", checked=False),
+                 "$\\delta_k = \\hat y_k - y_k$ (softmax-cross-entropy)", checked=False),
             Step(delta[j], "which defines $\\delta_j$", checked=False),
             Step(w[j, i] - alpha * delta[j] * x[i],
                  "gradient descent with learning rate $\\alpha$",
@@ -112,7 +111,7 @@ HIDDEN_LAYER_UPDATE = register(
             "with I = 3 inputs, J = 2 hidden and K = 3 output units: every derivative "
             "dC/dw_ji from sympy.diff, and dC/dz_j on its own"
         ),
-        justifies=("backprop.network.MLP.backward",),
+        justifies=("backprop.network.MLP.backward", "backprop.network.MLP._backward"),
         instances=_task_1a_instances,
     )
 )
@@ -201,12 +200,12 @@ DELTA_RECURRENCE = register(
         claim=sp.Eq(GRADIENT, A_PREVIOUS.T * DELTA),
         steps=(
             Step(_matrix("\\frac{\\partial C}{\\partial z^{(L)}}"),
-                 "the output layer's delta: $\\hat y - y$ for softmax with cross-entropy",
+                 "$\\hat y - y$ for softmax with cross-entropy",
                  lhs=_matrix("\\delta^{(L)}"), checked=False),
             Step(sp.HadamardProduct(_matrix("f'(z^{(l)})"),
                                     _matrix("\\delta^{(l+1)}", 1, m_)
                                     * _matrix("W^{(l+1)}", n_, m_).T),
-                 "chain rule through $a^{(l)} = f(z^{(l)})$ and $z^{(l+1)} = a^{(l)} W^{(l+1)}$",
+                 "chain rule through $a^{(l)}$ and $z^{(l+1)}$",
                  lhs=DELTA, checked=False),
             Step(A_PREVIOUS.T * DELTA, "$z^{(l)} = a^{(l-1)} W^{(l)}$ is linear in each weight",
                  lhs=GRADIENT, checked=False),
@@ -216,7 +215,7 @@ DELTA_RECURRENCE = register(
             f"network of widths {'-'.join(map(str, RECURRENCE_SIZES))} (three hidden layers): "
             "every entry of every weight gradient"
         ),
-        justifies=("backprop.network.MLP.backward",),
+        justifies=("backprop.network.MLP.backward", "backprop.network.MLP._backward"),
         instances=lambda: _differences(RECURRENCE_SIZES, 1),
     )
 )
@@ -231,8 +230,7 @@ BATCHED_GRADIENT = register(
                  "the batch's loss is the mean of the samples' losses",
                  lhs=sp.Function("C")(sp.Symbol("W")), checked=False),
             Step(BATCH_GRADIENT,
-                 "sum the per-sample gradients $a_n^{(l-1)\\top} \\delta_n^{(l)}$: the rows of "
-                 "$A^{(l-1)}$ and $\\Delta^{(l)}$ are the samples'",
+                 "the rows of $A^{(l-1)}$ and $\\Delta^{(l)}$ are the samples'",
                  lhs=GRADIENT, checked=False),
         ),
         scope=(
@@ -241,7 +239,7 @@ BATCHED_GRADIENT = register(
             f"{'-'.join(map(str, BATCHED_SIZES))} network: every entry of both weight "
             "gradients"
         ),
-        justifies=("backprop.network.MLP.backward",),
+        justifies=("backprop.network.MLP.backward", "backprop.network.MLP._backward"),
         instances=lambda: _differences(BATCHED_SIZES, BATCH),
     )
 )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -147,7 +151,10 @@ SIMPLIFY_LIMIT = 200
 
 
 DERIVATIONS: dict[str, Derivation] = {}
-"""Every derivation, by name, in the order a course would teach them."""
+"""Every derivation, by name, in the order a course would teach them.
+
+:meta hide-value:
+"""
 
 
 def register(derivation: Derivation) -> Derivation:
@@ -156,6 +163,33 @@ def register(derivation: Derivation) -> Derivation:
         raise ValueError(f"a derivation named {derivation.name!r} is registered already")
     DERIVATIONS[derivation.name] = derivation
     return derivation
+
+
+def implementation(name: str) -> object:
+    """The function or method a qualified name (as in :attr:`Derivation.justifies`) names."""
+    module_name, attribute = name, ""
+    while True:
+        try:
+            obj = importlib.import_module(module_name)
+            break
+        except ModuleNotFoundError:
+            module_name, _, outer = module_name.rpartition(".")
+            attribute = f"{outer}.{attribute}".rstrip(".")
+    for part in attribute.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def implementation_source(name: str) -> str:
+    """The source of a justified function without its docstring: the lines that compute."""
+    obj = implementation(name)
+    source = textwrap.dedent(inspect.getsource(obj))
+    function = ast.parse(source).body[0]
+    lines = source.splitlines()
+    first = function.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        del lines[first.lineno - 1 : first.end_lineno]
+    return "\n".join(lines)
 
 
 def qualified_name(obj: object) -> str:

@@ -48,11 +48,10 @@ PARAMETER_COUNT = register(
             Step(sp.Sum(n[l - 1] * n[l], (l, 1, L)),
                  "one weight per pair of units in consecutive layers", lhs=P, checked=False),
             Step(parameters_one_hidden(I, J, K),
-                 "one hidden layer: $n_0 = I + 1$ inputs with the bias, $n_1 = J$, $n_2 = K$",
+                 "$n_0 = I + 1$ (the bias input), $n_1 = J$, $n_2 = K$",
                  checked=False),
             Step(I * J + J + J * K,
-                 "the same as $I J$ weights, $J$ biases and $J K$ weights: the bias input "
-                 "gives each hidden unit its bias; the output layer has none"),
+                 "$I J$ weights, $J$ hidden biases, $J K$ weights"),
         ),
         scope="for every number of inputs I, hidden units J and classes K",
         justifies=("backprop.network.count_parameters",),

@@ -1,0 +1,90 @@
+"""Sphinx configuration of the backprop book: MyST-NB pages executed at build time."""
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import backprop
+from backprop.experiments import source_digest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# The experiments' results store, shared by the pages and the command line.
+os.environ.setdefault("BACKPROP_RESULTS_DIR", str(ROOT / "results"))
+
+project = "backprop"
+author = "The backprop authors"
+copyright = "2026, The backprop authors"
+release = backprop.__version__
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "sphinx-mathjax-offline",
+]
+
+html_theme = "sphinx_book_theme"
+html_title = "backprop: a textbook you can run"
+html_theme_options = {
+    "use_download_button": True,
+    "show_toc_level": 2,
+    "home_page_in_toc": True,
+}
+html_last_updated_fmt = None
+# A first visit has no stored colour mode; without a default the theme logs a console error.
+html_context = {"default_mode": "light"}
+html_static_path = ["_static"]
+html_css_files = ["backprop.css"]
+
+exclude_patterns = ["_build", "jupyter_execute", ".jupyter_cache", "**.ipynb_checkpoints"]
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+
+# Every notebook page is executed; a failing cell or stray stderr fails the build.
+nb_execution_mode = os.environ.get("BACKPROP_BOOK_EXECUTION", "cache")
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_output_stderr = "warn"
+nb_execution_timeout = 600
+nb_kernel_rgx_aliases = {".*": "python3"}
+# jupyter-cache keys on the cells alone: the package's code, and the length of the runs
+# (shortened for tests by BACKPROP_EPOCHS), are part of the key here, so a change to either
+# re-executes every page.
+_runs = os.environ.get("BACKPROP_EPOCHS", "full")
+nb_execution_cache_path = str(
+    ROOT / "docs" / "_build" / ".jupyter_cache" / f"{source_digest()[:16]}-epochs-{_runs}"
+)
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_type_aliases = {"ArrayLike": "ArrayLike", "DTypeLike": "DTypeLike", "Array": "Array"}
+napoleon_numpy_docstring = True
+napoleon_google_docstring = False
+# Attributes as fields of their class, not as objects autodoc would describe a second time.
+napoleon_use_ivar = True
+nitpicky = False
+
+_DERIVATION = re.compile(r"``([a-z0-9-]+)``")
+
+
+def _link_derivations(app, what, name, obj, options, lines):
+    """Turn the derivation names a docstring cites into links to the derivation chapter."""
+    from backprop.derivations import DERIVATIONS
+
+    for index, line in enumerate(lines):
+        if "Derivation" in line:
+            lines[index] = _DERIVATION.sub(
+                lambda m: (f":ref:`{m.group(1)} <derivation-{m.group(1)}>`"
+                           if m.group(1) in DERIVATIONS else m.group(0)),
+                line,
+            )
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _link_derivations)

@@ -1,0 +1,111 @@
+"""The built book in a real browser: math typeset, figures loaded, nothing fetched from outside.
+
+The test builds a shortened book (every run cut to one epoch) into a temporary directory,
+serves it on 127.0.0.1, and opens every page in Debian's Chromium, driven by Playwright.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api",
+                                 reason="the browser test needs the docs extra")
+CHROMIUM = shutil.which("chromium")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install "
+                                                "chromium)"),
+    pytest.mark.skipif(not os.environ.get("BACKPROP_DATA_DIR"),
+                       reason="the book reads MNIST: set BACKPROP_DATA_DIR"),
+]
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync",
+                  "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("book")
+    environment = dict(os.environ, BACKPROP_EPOCHS="1",
+                       BACKPROP_RESULTS_DIR=str(root / "results"))
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-b", "html", str(DOCS),
+         str(root / "html")],
+        env=environment, capture_output=True, text=True, check=False,
+    )
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    handler = functools.partial(QuietHandler, directory=str(root / "html"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+# Two glued equations per derivation on the first chapter; the equal width on topology.
+TYPESET_AT_LEAST = {"backpropagation": 26, "topology": 1, "tricks": 1}
+FIGURES = {"mnist": 2, "one-hidden-layer": 1, "tricks": 1, "topology": 3,
+           "vanishing-gradients": 2}
+PAGES = ["index", "backpropagation", "mnist", "one-hidden-layer", "tricks", "topology",
+         "vanishing-gradients", "api", "reproducibility"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_offline(site, browser, page):
+    outside, errors = [], []
+    context = browser.new_context()
+    tab = context.new_page()
+
+    def route(request_route):
+        if urlparse(request_route.request.url).hostname != "127.0.0.1":
+            outside.append(request_route.request.url)
+            request_route.abort()
+        else:
+            request_route.continue_()
+
+    tab.route("**/*", route)
+    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(f"{site}/{page}.html", wait_until="networkidle")
+    tab.wait_for_function("() => !window.MathJax || (window.MathJax.startup && "
+                          "window.MathJax.startup.promise)", timeout=30_000)
+    tab.evaluate("() => window.MathJax ? window.MathJax.startup.promise : null")
+    assert outside == []
+    assert errors == []
+    assert tab.locator("mjx-merror").count() == 0
+    text = tab.evaluate("() => { const clone = document.querySelector('main').cloneNode(true);"
+                        " clone.querySelectorAll('pre, code, .highlight, mjx-container,"
+                        " script').forEach(e => e.remove()); return clone.innerText; }")
+    for raw in ("\\frac", "\\begin", "\\partial", "$$", "\\("):
+        assert raw not in text, f"raw TeX {raw!r} left on {page}"
+    assert tab.locator("mjx-container").count() >= TYPESET_AT_LEAST.get(page, 0)
+    images = tab.locator("main img").all()
+    assert len(images) >= FIGURES.get(page, 0)
+    assert tab.locator("main table").count() >= (1 if page in FIGURES and page != "mnist" else 0)
+    for image in images:
+        assert image.get_attribute("alt"), f"an image on {page} has no alt text"
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    context.close()
