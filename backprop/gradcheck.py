@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from backprop._checks import check_targets, look_up
+from backprop._checks import look_up
 from backprop.losses import mean_cross_entropy
 from backprop.network import MLP
 
@@ -91,8 +91,7 @@ def gradient_check(
         method,
         "method",
     )
-    X = model._check_inputs(X)
-    targets = check_targets(targets, model.num_classes, rows=X.shape[0], dtype=model.dtype)
+    X, targets = model._check_batch(X, targets)
     gradients = model._backward(model._forward(X), targets)
 
     def loss() -> float:

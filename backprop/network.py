@@ -40,6 +40,9 @@ Array = NDArray[np.floating]
 
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+EVALUATION_CHUNK = 4096
+"""Rows per forward pass when a whole set is evaluated."""
+
 
 def count_parameters(neurons_per_layer: Sequence[int], input_size: int = 785) -> int:
     r"""The number of weights of a bias-trick network: :math:`\sum_l n_{l-1} n_l`.
@@ -259,8 +262,7 @@ class MLP:
         Derivations: ``hidden-layer-update`` (Task 1a), ``delta-recurrence`` and
         ``batched-gradient`` (Task 1b) in :mod:`backprop.derivations`.
         """
-        X = self._check_inputs(X)
-        targets = check_targets(targets, self.num_classes, rows=X.shape[0], dtype=self.dtype)
+        X, targets = self._check_batch(X, targets)
         return self._backward(self._forward(X), targets)
 
     def loss(self, X: ArrayLike, targets: ArrayLike) -> float:
@@ -277,9 +279,39 @@ class MLP:
         -------
         float
         """
-        X = self._check_inputs(X)
-        targets = check_targets(targets, self.num_classes, rows=X.shape[0], dtype=self.dtype)
+        X, targets = self._check_batch(X, targets)
         return mean_cross_entropy(targets, self._forward(X)[-1])
+
+    def evaluate(self, X: ArrayLike, targets: ArrayLike) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy on a whole set, in chunks of rows.
+
+        Parameters
+        ----------
+        X : array, shape (N, input_size)
+            Inputs, one row per sample, the bias column last.
+        targets : array, shape (N, num_classes) or (N,)
+            One-hot targets, or integer class labels.
+
+        Returns
+        -------
+        (float, float)
+            The loss, and the fraction of samples whose most probable class is the target.
+        """
+        X, targets = self._check_batch(X, targets)
+        return self._evaluate(X, np.argmax(targets, axis=1))
+
+    def _evaluate(self, X: Array, labels: NDArray[np.intp]) -> tuple[float, float]:
+        # A few thousand rows at a time keep the activations in cache and run the matrix
+        # products at their best rate; only the true class's probability enters the loss,
+        # so no one-hot copy of the set is needed.
+        tiny = np.finfo(self.dtype).tiny
+        loss, correct = 0.0, 0
+        for start in range(0, X.shape[0], EVALUATION_CHUNK):
+            y_hat = self._forward(X[start : start + EVALUATION_CHUNK])[-1]
+            y = labels[start : start + EVALUATION_CHUNK]
+            loss -= float(np.log(np.maximum(y_hat[np.arange(len(y)), y], tiny)).sum())
+            correct += int(np.count_nonzero(np.argmax(y_hat, axis=1) == y))
+        return loss / X.shape[0], correct / X.shape[0]
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """The most probable class of each sample.
@@ -297,6 +329,10 @@ class MLP:
 
     def _check_inputs(self, X: ArrayLike) -> Array:
         return check_matrix(X, "X", columns=self.input_size, dtype=self.dtype)
+
+    def _check_batch(self, X: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
+        X = self._check_inputs(X)
+        return X, check_targets(targets, self.num_classes, rows=X.shape[0], dtype=self.dtype)
 
     def _forward(self, X: Array) -> list[Array]:
         a = [X]

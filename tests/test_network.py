@@ -188,3 +188,14 @@ def test_bad_weight_assignment():
         model.weights = [np.zeros((4, 3))]
     with pytest.raises(ValueError, match=r"weights\[0\] holds non-finite"):
         model.weights = [np.full((4, 3), np.nan), np.zeros((3, 2))]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 4096])
+def test_evaluate_in_chunks_matches_the_whole_set(chunk, monkeypatch):
+    monkeypatch.setattr("backprop.network.EVALUATION_CHUNK", chunk)
+    model = MLP([8, 4], input_size=6, init="fan_in")
+    rng = np.random.default_rng(4)
+    X, labels = make_inputs(rng, 10, 6), rng.integers(0, 4, 10)
+    loss, accuracy = model.evaluate(X, labels)
+    assert loss == pytest.approx(model.loss(X, labels), rel=1e-12)
+    assert accuracy == np.mean(model.predict(X) == labels)

@@ -1,0 +1,46 @@
+"""The benchmark's bookkeeping: medians, ratios and the exit code. No timing is asserted."""
+
+import sys
+from pathlib import Path
+
+# The benchmarks are not part of the package: they are imported from the repository.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import run
+
+
+def fake(epoch32, torch32, epoch64=0.2, evaluation=0.03, task2=(10.0, 20.0)):
+    times = {
+        ("epoch", "backprop float32"): [epoch32, epoch32 * 2, epoch32 / 2],
+        ("epoch", "backprop float64"): [epoch64],
+        ("evaluation", "backprop float32"): [evaluation],
+        ("task2", "backprop float32"): [task2[0]],
+    }
+    if torch32 is not None:
+        times["epoch", "torch eager float32"] = [torch32]
+        times["task2", "torch eager float32"] = [task2[1]]
+    accuracies = dict.fromkeys(times, 0.9)
+    accuracies["evaluation", "backprop float32"] = None
+    return times, accuracies
+
+
+def test_targets_met():
+    table, targets, held = run.report(*fake(epoch32=0.08, torch32=0.27))
+    assert held
+    assert [t["met"] for t in targets] == [True, True, True, True]
+    assert "| epoch | backprop float32 | 0.0800 | 3 | 90.00% |" in table
+    assert "- (untrained)" in table
+
+
+def test_a_missed_target_fails_the_run():
+    _, targets, held = run.report(*fake(epoch32=0.1, torch32=0.27))
+    assert not held
+    missed = [t["target"] for t in targets if not t["met"]]
+    assert missed == ["float32 epoch vs PyTorch eager"]
+    assert targets[0]["ratio"] == 0.1 / 0.27
+
+
+def test_without_peers_only_the_own_targets_count():
+    table, targets, held = run.report(*fake(epoch32=0.1, torch32=None))
+    assert held
+    assert [t["target"] for t in targets] == ["evaluation pass vs training epoch"]
+    assert table.count("not measured in this run") == 3
