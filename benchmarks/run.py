@@ -53,12 +53,14 @@ class Case:
     run: Callable[[], float]
 
 
-def backprop_epoch(data: Dataset, layers, dtype: str, batch: int = BATCH) -> Callable[[], float]:
+def backprop_epoch(
+    data: Dataset, layers, dtype: str, batch: int = BATCH, threads: int = 1
+) -> Callable[[], float]:
     """One epoch of mini-batch SGD with :class:`backprop.Trainer`, then validation accuracy."""
 
     def run() -> float:
         model = MLP(layers, dtype=dtype)
-        trainer = Trainer(model, LEARNING_RATE, batch)
+        trainer = Trainer(model, LEARNING_RATE, batch, blas_threads=threads)
         rng = np.random.default_rng(0)
         X, Y = data.X_train, np.eye(10, dtype=dtype)[data.y_train]
         # The trainer's own step, without the input checks that fit makes once per run and
@@ -213,6 +215,8 @@ def cases(data32: Dataset, data64: Dataset, task2: bool) -> list[Case]:
     found = [
         Case("epoch", "backprop float64", backprop_epoch(data64, [64, 10], "float64")),
         Case("epoch", "backprop float32", backprop_epoch(data32, [64, 10], "float32")),
+        Case("epoch", "backprop float32, 2 BLAS threads",
+             backprop_epoch(data32, [64, 10], "float32", threads=2)),
         Case("evaluation", "backprop float32", backprop_evaluation(data32, "float32")),
         Case("evaluation", "backprop float64", backprop_evaluation(data64, "float64")),
         Case("ten layers", "backprop float32",
