@@ -51,7 +51,8 @@ def sigmoid(z: Array) -> Array:
     -----
     Derivation: ``sigmoid-tanh-form`` (:mod:`backprop.derivations`).
     """
-    a = np.tanh(0.5 * z)
+    a = np.multiply(z, 0.5)
+    np.tanh(a, out=a)
     a *= 0.5
     a += 0.5
     return a
@@ -106,7 +107,8 @@ def improved_sigmoid(z: Array) -> Array:
     -----
     Derivation: ``improved-sigmoid-derivative`` (:mod:`backprop.derivations`).
     """
-    a = np.tanh(IMPROVED_SIGMOID_SLOPE * z)
+    a = np.multiply(z, IMPROVED_SIGMOID_SLOPE)
+    np.tanh(a, out=a)
     a *= IMPROVED_SIGMOID_SCALE
     return a
 

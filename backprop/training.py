@@ -131,12 +131,17 @@ def momentum_step(W: Array, v: Array, g: Array, learning_rate: float, momentum: 
     W : array
         Weights, updated in place.
     v : array
-        Velocity, same shape, updated in place (zeros before the first step).
+        Velocity, same shape, updated in place (zeros before the first step); with
+        ``momentum = 0`` it plays no part and is left as it is.
     g : array
         Gradient of the loss with respect to ``W``.
     learning_rate, momentum : float
         :math:`\alpha` and :math:`\gamma`.
     """
+    if momentum == 0:
+        # Plain gradient descent: v would be g itself, so the two passes over it are saved.
+        W -= learning_rate * g
+        return
     v *= momentum
     v += g
     W -= learning_rate * v
