@@ -12,7 +12,11 @@ The pieces, each in a module of its own:
 - :mod:`backprop.training`: :class:`Trainer`, mini-batch SGD with momentum and early stopping;
 - :mod:`backprop.idx`: a strict reader of the IDX files MNIST comes in;
 - :mod:`backprop.data`: MNIST, found or downloaded, verified and split as the assignment does;
-- :mod:`backprop.preprocessing`: standardised pixels and the bias input.
+- :mod:`backprop.preprocessing`: standardised pixels and the bias input;
+- :mod:`backprop.derivations`: SymPy derivations of every formula above, each proved;
+- :mod:`backprop.experiments`: the report's experiments, reproducible, with a results store;
+- :mod:`backprop.plotting`: training curves and per-layer gradient norms;
+- :mod:`backprop.cli`: the ``backprop`` command.
 """
 
 from backprop.activations import (

@@ -315,18 +315,16 @@ def run(
     probe_y = data.y_train[:GRADIENT_PROBE]
     norms: list[list[float]] = []
 
-    def record_gradients(step: int, history: History) -> None:
-        norms.append([float(np.linalg.norm(g)) for g in model.backward(probe_X, probe_y)])
-
     total = config.epochs * (len(data.X_train) // config.batch_size)
     with _progress(progress, config, total) as bar:
+
+        def on_check(step: int, history: History) -> None:
+            norms.append([float(np.linalg.norm(g)) for g in model.backward(probe_X, probe_y)])
+            bar.check(history)
+
         start = time.perf_counter()
-        history = trainer.fit(
-            data.X_train, data.y_train, data.X_val, data.y_val, config.epochs,
-            on_step=bar.step,
-            on_check=lambda step, history: (record_gradients(step, history),
-                                            bar.check(history)),
-        )
+        history = trainer.fit(data.X_train, data.y_train, data.X_val, data.y_val,
+                              config.epochs, on_step=bar.step, on_check=on_check)
         wall_time = time.perf_counter() - start
     result = RunResult(config, key, history, np.array(norms), wall_time,
                        meta={"input_size": data.X_train.shape[1], "numpy": np.__version__,

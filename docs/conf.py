@@ -68,7 +68,6 @@ napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 # Attributes as fields of their class, not as objects autodoc would describe a second time.
 napoleon_use_ivar = True
-nitpicky = False
 
 _DERIVATION = re.compile(r"``([a-z0-9-]+)``")
 
