@@ -15,6 +15,10 @@ name                  :math:`a = f(z)`              :math:`f'(z)` in terms of :m
 The output layer is always :func:`softmax`, whose derivative :func:`softmax_derivative` is a
 Jacobian; combined with the cross-entropy loss it collapses to :math:`\hat y - y` (see
 :func:`backprop.losses.cross_entropy_delta`).
+
+Every function here is plain mathematics: it checks nothing, and runs on float arrays and on
+object arrays of SymPy expressions alike (through :mod:`backprop.elementary`), which is how
+:mod:`backprop.derivations` proves these very functions.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop._checks import look_up
+from backprop import elementary
+from backprop.checks import look_up
 
 Array = NDArray[np.floating]
 
@@ -49,12 +54,14 @@ def sigmoid(z: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``sigmoid-tanh-form`` (:mod:`backprop.derivations`).
+    Derivations: ``sigmoid-derivative``, ``sigmoid-tanh-form`` and ``delta-recurrence``
+    (:mod:`backprop.derivations`) run it on symbols.
     """
-    a = np.multiply(z, 0.5)
-    np.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+    # Halving is exact in binary floating point, so (1 + t) / 2 rounds as 0.5 + 0.5 t does.
+    a = np.divide(z, 2)
+    elementary.tanh(a, out=a)
+    a += 1
+    a /= 2
     return a
 
 
@@ -73,7 +80,8 @@ def sigmoid_derivative(a: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``sigmoid-derivative`` (:mod:`backprop.derivations`).
+    Derivations: ``sigmoid-derivative`` and ``delta-recurrence``
+    (:mod:`backprop.derivations`) run it on symbols.
     """
     return a * (1 - a)
 
@@ -86,8 +94,10 @@ IMPROVED_SIGMOID_SLOPE = 2 / 3
 r"""The slope :math:`S = 2/3` inside LeCun's improved sigmoid :math:`A \tanh(S z)`."""
 
 
-def improved_sigmoid(z: Array) -> Array:
-    r"""LeCun's improved sigmoid :math:`f(z) = 1.7159 \tanh(2z/3)`.
+def improved_sigmoid(
+    z: Array, scale: float = IMPROVED_SIGMOID_SCALE, slope: float = IMPROVED_SIGMOID_SLOPE
+) -> Array:
+    r"""LeCun's improved sigmoid :math:`f(z) = A \tanh(S z) = 1.7159 \tanh(2z/3)`.
 
     Symmetric about the origin (so the next layer's inputs have mean near zero), with
     :math:`f(\pm1) = \pm1` and its steepest, most useful region around :math:`|z| \le 1`
@@ -97,6 +107,8 @@ def improved_sigmoid(z: Array) -> Array:
     ----------
     z : array of floats
         Pre-activations, any shape.
+    scale, slope : float
+        :math:`A` and :math:`S`; the derivation passes symbols to prove the pair for all.
 
     Returns
     -------
@@ -105,15 +117,18 @@ def improved_sigmoid(z: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``improved-sigmoid-derivative`` (:mod:`backprop.derivations`).
+    Derivations: ``improved-sigmoid-derivative`` and ``delta-recurrence``
+    (:mod:`backprop.derivations`) run it on symbols.
     """
-    a = np.multiply(z, IMPROVED_SIGMOID_SLOPE)
-    np.tanh(a, out=a)
-    a *= IMPROVED_SIGMOID_SCALE
+    a = np.multiply(z, slope)
+    elementary.tanh(a, out=a)
+    a *= scale
     return a
 
 
-def improved_sigmoid_derivative(a: Array) -> Array:
+def improved_sigmoid_derivative(
+    a: Array, scale: float = IMPROVED_SIGMOID_SCALE, slope: float = IMPROVED_SIGMOID_SLOPE
+) -> Array:
     r"""Derivative of :func:`improved_sigmoid`, from its output.
 
     With :math:`A = 1.7159`, :math:`S = 2/3` and :math:`a = A\tanh(Sz)`,
@@ -126,6 +141,8 @@ def improved_sigmoid_derivative(a: Array) -> Array:
     ----------
     a : array of floats
         The improved sigmoid's output :math:`a = f(z)`.
+    scale, slope : float
+        :math:`A` and :math:`S`, as given to :func:`improved_sigmoid`.
 
     Returns
     -------
@@ -134,9 +151,10 @@ def improved_sigmoid_derivative(a: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``improved-sigmoid-derivative`` (:mod:`backprop.derivations`).
+    Derivations: ``improved-sigmoid-derivative`` and ``delta-recurrence``
+    (:mod:`backprop.derivations`) run it on symbols.
     """
-    return IMPROVED_SIGMOID_SLOPE * (IMPROVED_SIGMOID_SCALE - a * a / IMPROVED_SIGMOID_SCALE)
+    return slope * (scale - a * a / scale)
 
 
 def relu(z: Array) -> Array:
@@ -154,9 +172,9 @@ def relu(z: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``relu-derivative`` (:mod:`backprop.derivations`).
+    Derivation: ``relu-derivative`` (:mod:`backprop.derivations`) run it on symbols.
     """
-    return np.maximum(z, 0)
+    return elementary.positive_part(z)
 
 
 def relu_derivative(a: Array) -> Array:
@@ -177,9 +195,10 @@ def relu_derivative(a: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``relu-derivative`` (:mod:`backprop.derivations`).
+    Derivations: ``relu-derivative`` and ``delta-recurrence`` (:mod:`backprop.derivations`)
+    run it on symbols.
     """
-    return (a > 0).astype(a.dtype)
+    return elementary.indicator_positive(a)
 
 
 def softmax(z: Array) -> Array:
@@ -202,10 +221,11 @@ def softmax(z: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``softmax-shift-invariance`` (:mod:`backprop.derivations`).
+    Derivations: ``softmax-shift-invariance``, ``softmax-cross-entropy`` and
+    ``hidden-layer-update`` (:mod:`backprop.derivations`) run it on symbols.
     """
-    e = z - z.max(axis=-1, keepdims=True)
-    np.exp(e, out=e)
+    e = z - elementary.row_max(z)
+    elementary.exp(e, out=e)
     e /= e.sum(axis=-1, keepdims=True)
     return e
 
@@ -233,7 +253,7 @@ def softmax_derivative(a: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``softmax-jacobian`` (:mod:`backprop.derivations`).
+    Derivation: ``softmax-jacobian`` (:mod:`backprop.derivations`) run it on symbols.
     """
     return a[:, :, None] * (np.eye(a.shape[-1], dtype=a.dtype) - a[:, None, :])
 

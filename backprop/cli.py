@@ -23,9 +23,10 @@ from typing import NoReturn
 from tqdm import tqdm
 
 from backprop import data as mnist
-from backprop import experiments, plotting
+from backprop import experiments, plotting, reports, runs, store
 from backprop.activations import ACTIVATIONS
 from backprop.initialization import INITIALIZERS
+from backprop.preprocessing import assignment_data
 from backprop.training import History
 
 USAGE_ERROR = 2
@@ -39,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 class ProgressBar:
     """A tqdm bar over one run's steps, showing the loss and the validation accuracy."""
 
-    def __init__(self, config: experiments.Config, total: int, quiet: bool) -> None:
+    def __init__(self, config: runs.Config, total: int, quiet: bool) -> None:
         self.bar = tqdm(total=total, desc=config.name, unit="step", leave=False,
                         disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True)
         self.loss = float("nan")
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     experiment = commands.add_parser(
         "experiment", help="run the report's experiments and write figures and a summary")
     experiment.add_argument("names", nargs="+", metavar="NAME",
-                            help=f"one or more of {', '.join(experiments.EXPERIMENTS)}, or all")
+                            help=f"one or more of {', '.join(runs.EXPERIMENTS)}, or all")
     experiment.add_argument("--force", action="store_true",
                             help="retrain even where a saved result exists")
     experiment.add_argument("--epochs", type=_positive_int, help="epochs per run (default 50)")
@@ -136,50 +137,47 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _experiment(arguments: argparse.Namespace) -> int:
-    selected = list(experiments.iter_experiments(arguments.names))
-    data = experiments.assignment_data()
-    store = experiments.results_directory(arguments.results)
+    selected = list(runs.iter_experiments(arguments.names))
+    data = assignment_data()
+    directory = store.results_directory(arguments.results)
 
-    def progress(config: experiments.Config, total: int) -> ProgressBar:
+    def progress(config: runs.Config, total: int) -> ProgressBar:
         return ProgressBar(config, total, arguments.quiet)
 
     sections = []
     for experiment in selected:
-        results = experiments.run_experiment(experiment.name, data, store,
+        results = experiments.run_experiment(experiment.name, data, directory,
                                              force=arguments.force, epochs=arguments.epochs,
                                              progress=progress)
         figures = [
             *plotting.save(plotting.plot_training(results, experiment.title),
-                           store / "figures" / f"{experiment.name}-training"),
+                           directory / "figures" / f"{experiment.name}-training"),
             *plotting.save(plotting.plot_gradient_norms(results[len(experiment.compare_with):],
                                                         experiment.title),
-                           store / "figures" / f"{experiment.name}-gradients"),
+                           directory / "figures" / f"{experiment.name}-gradients"),
         ]
-        table = experiments.summary_table(results)
-        sections.append(f"## {experiment.title}\n\n{table}\n"
-                        + "".join(f"![{experiment.title}](figures/{p.name})\n"
-                                  for p in figures if p.suffix == ".png"))
-        print(f"{experiment.title}\n{table}")
-    summary = store / "summary.md"
-    summary.write_text("# backprop: the report's experiments\n\n" + "\n".join(sections))
-    print(f"Figures and summary table in {store}/ (open {summary})")
+        sections.append(reports.experiment_section(experiment, results, figures))
+        print(f"{experiment.title}\n{reports.summary_table(results)}")
+    summary = directory / "summary.md"
+    summary.write_text(reports.summary_document(sections))
+    print(f"Figures and summary table in {directory}/ (open {summary})")
     return 0
 
 
 def _train(arguments: argparse.Namespace) -> int:
-    config = experiments.Config(
+    config = runs.Config(
         name="train", label="backprop train",
         neurons_per_layer=(*arguments.hidden, 10), activation=arguments.activation,
         init=arguments.init, learning_rate=arguments.learning_rate,
         momentum=arguments.momentum, batch_size=arguments.batch_size, epochs=arguments.epochs,
         early_stopping=arguments.early_stopping, seed=arguments.seed, dtype=arguments.dtype,
     )
-    data = experiments.assignment_data(dtype=arguments.dtype)
+    data = assignment_data(dtype=arguments.dtype)
     result = experiments.run(
-        config, data, experiments.results_directory(),
+        config, data, store.results_directory(),
         progress=lambda c, total: ProgressBar(c, total, arguments.quiet),
     )
-    print(experiments.summary_table([result]))
+    print(reports.summary_table([result]))
     return 0
 
 

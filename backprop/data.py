@@ -32,6 +32,7 @@ import numpy as np
 import platformdirs
 from numpy.typing import NDArray
 
+from backprop.checks import int_in_range
 from backprop.idx import IDXFormatError, parse_idx, read_idx_bytes
 
 ENVIRONMENT_VARIABLE = "BACKPROP_DATA_DIR"
@@ -203,8 +204,7 @@ def load_assignment_split(
     Split
         Images as uint8 pixels ``(N, 784)``, labels as int64.
     """
-    if not (isinstance(train_size, int) and 1 <= train_size <= 60_000):
-        raise ValueError(f"train_size must be an integer from 1 to 60000, got {train_size!r}")
+    train_size = int_in_range(train_size, "train_size", 1, 60_000)
     mnist = load_mnist(data_dir, download=download)
     return Split(
         mnist.train_images[:train_size],

@@ -22,9 +22,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from backprop._checks import look_up
-from backprop.losses import mean_cross_entropy
-from backprop.network import MLP
+from backprop.checks import look_up, positive_int, real_in_range
+from backprop.checks import seed as seed_value
+from backprop.losses import cross_entropy_delta, mean_cross_entropy
+from backprop.network import MLP, backward, forward
 
 
 def gradient_check(
@@ -79,23 +80,28 @@ def gradient_check(
         If the network is not float64, ``epsilon`` is not a positive finite number, or the
         inputs or targets are malformed.
     """
+    if not isinstance(model, MLP):
+        raise ValueError(f"model must be a backprop.MLP, got {type(model).__name__}")
     if model.dtype != np.float64:
         raise ValueError(
             f"gradient_check needs a float64 network, this one is {model.dtype}: rounding in "
             "lower precision swamps the central difference; use model.astype(numpy.float64)"
         )
-    if not (isinstance(epsilon, int | float) and 0 < epsilon < np.inf):
-        raise ValueError(f"epsilon must be a positive finite number, got {epsilon!r}")
+    epsilon = real_in_range(epsilon, "epsilon", 0, low_open=True)
     check = look_up(
         {"every_weight": _every_weight, "random_directions": _random_directions},
         method,
         "method",
     )
-    X, targets = model._check_batch(X, targets)
-    gradients = model._backward(model._forward(X), targets)
+    num_directions = positive_int(num_directions, "num_directions")
+    seed = seed_value(seed)
+    X, targets = model.check_batch(X, targets)
+    weights, activation = model.weights, model.activation
+    a = forward(weights, X, activation)
+    gradients = backward(weights, a, cross_entropy_delta(targets, a[-1]), activation)
 
     def loss() -> float:
-        return mean_cross_entropy(targets, model._forward(X)[-1])
+        return float(mean_cross_entropy(targets, forward(weights, X, activation)[-1]))
 
     return np.array(
         [

@@ -111,6 +111,10 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
         )
     shape = tuple(int(size) for size in np.frombuffer(data, ">u4", ndim, offset=4))
     declared = math.prod(shape) * dtype.itemsize
+    # numpy refuses a shape whose non-zero sizes overflow its index type, even with a zero.
+    if math.prod(size for size in shape if size) * dtype.itemsize > np.iinfo(np.intp).max:
+        raise IDXFormatError(f"{source}: the header declares shape {shape}, too large for "
+                             "any array")
     payload = len(data) - header_length
     if payload < declared:
         raise IDXFormatError(

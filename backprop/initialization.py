@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop._checks import look_up
+from backprop.checks import look_up
 
 Initializer = Callable[[np.random.Generator, int, int], NDArray[np.float64]]
 

@@ -9,6 +9,10 @@ For a batch of :math:`N` samples with one-hot targets :math:`y` and softmax outp
 
 and its gradient with respect to the output layer's pre-activations is the famous
 :math:`\partial C / \partial z_{nk} = (\hat y_{nk} - y_{nk}) / N`.
+
+:func:`cross_entropy` and :func:`one_hot` check their inputs; :func:`mean_cross_entropy`,
+:func:`negative_log_likelihood` and :func:`cross_entropy_delta` are the plain mathematics
+that the network and the trainer call, and that :mod:`backprop.derivations` runs on symbols.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from backprop._checks import check_labels, check_matrix, encode_one_hot
+from backprop import elementary
+from backprop.checks import check_labels, check_probabilities, encode_one_hot
 
 Array = NDArray[np.floating]
 
@@ -81,30 +86,61 @@ def cross_entropy(targets: ArrayLike, outputs: ArrayLike) -> float:
     -----
     Derivation: ``softmax-cross-entropy`` (:mod:`backprop.derivations`) differentiates it.
     """
-    outputs = check_matrix(outputs, "outputs")
-    if outputs.dtype.kind != "f":
-        outputs = outputs.astype(np.float64)
-    targets = check_matrix(targets, "targets", dtype=outputs.dtype)
-    if targets.shape != outputs.shape:
-        raise ValueError(
-            f"targets have shape {targets.shape} but outputs have shape {outputs.shape}; "
-            "they must match"
-        )
-    if outputs.min() < 0 or outputs.max() > 1:
-        raise ValueError(
-            f"outputs must be probabilities in [0, 1], got values from {outputs.min()} "
-            f"to {outputs.max()}"
-        )
-    return mean_cross_entropy(targets, outputs)
+    targets, outputs = check_probabilities(targets, outputs)
+    return float(mean_cross_entropy(targets, outputs))
 
 
-def mean_cross_entropy(targets: Array, outputs: Array) -> float:
-    """:func:`cross_entropy` without its input checks, for arrays known to be good.
+def mean_cross_entropy(targets: Array, outputs: Array) -> np.floating:
+    r"""The mean cross-entropy :math:`-\frac1N \sum_{n,k} y_{nk} \ln \hat y_{nk}`, unchecked.
 
-    Derivation: ``softmax-cross-entropy`` (:mod:`backprop.derivations`).
+    The reference form of the loss: every target enters, one-hot or not. Probabilities are
+    floored as :func:`backprop.elementary.floored_log` says.
+
+    Parameters
+    ----------
+    targets : array, shape (N, K)
+        Target rows.
+    outputs : array, shape (N, K)
+        Predicted probabilities.
+
+    Returns
+    -------
+    scalar
+        The loss, in the outputs' dtype (a SymPy expression on symbols).
+
+    Notes
+    -----
+    Derivations: ``softmax-cross-entropy``, ``hidden-layer-update`` and
+    ``batched-gradient`` (:mod:`backprop.derivations`) run it on symbols.
     """
-    tiny = np.finfo(outputs.dtype).tiny
-    return float(-np.sum(targets * np.log(np.maximum(outputs, tiny))) / outputs.shape[0])
+    return -np.sum(targets * elementary.floored_log(outputs)) / outputs.shape[0]
+
+
+def negative_log_likelihood(labels: NDArray[np.intp], outputs: Array) -> np.floating:
+    r"""The summed loss of labelled samples, :math:`-\sum_n \ln \hat y_{n, y_n}`, unchecked.
+
+    With one-hot targets only the true class's term of the cross-entropy survives, so this
+    is :math:`N` times :func:`mean_cross_entropy` with ``one_hot(labels)``, computed from
+    :math:`N` probabilities instead of :math:`NK` products: the form that scores whole sets.
+    A test ties the two to rounding.
+
+    Parameters
+    ----------
+    labels : array of int, shape (N,)
+        The true classes.
+    outputs : array, shape (N, K)
+        Predicted probabilities.
+
+    Returns
+    -------
+    scalar
+        The sum, not the mean, so that chunks of a set add up.
+
+    Notes
+    -----
+    Derivation: ``softmax-cross-entropy`` (:mod:`backprop.derivations`) run it on symbols.
+    """
+    return -elementary.floored_log(outputs[np.arange(len(labels)), labels]).sum()
 
 
 def cross_entropy_delta(targets: Array, outputs: Array) -> Array:
@@ -132,7 +168,8 @@ def cross_entropy_delta(targets: Array, outputs: Array) -> Array:
 
     Notes
     -----
-    Derivation: ``softmax-cross-entropy`` (:mod:`backprop.derivations`).
+    Derivations: ``softmax-cross-entropy``, ``hidden-layer-update`` and
+    ``batched-gradient`` (:mod:`backprop.derivations`) run it on symbols.
     """
     delta = outputs - targets
     delta /= outputs.shape[0]

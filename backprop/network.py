@@ -21,6 +21,11 @@ back:
 Written for one hidden unit :math:`j`, input :math:`i` and output unit :math:`k`, this is the
 course's rule :math:`\delta_j = f'(z_j) \sum_k w_{kj} \delta_k` and
 :math:`w_{ji} \leftarrow w_{ji} - \alpha \delta_j x_i`.
+
+The functions :func:`forward`, :func:`backward`, :func:`evaluate` and :func:`parameter_count`
+are that mathematics, unchecked; they run on float arrays and on object arrays of SymPy
+symbols, which is how :mod:`backprop.derivations` proves them. :class:`MLP` and
+:func:`count_parameters` check their arguments once and then call them.
 """
 
 from __future__ import annotations
@@ -31,21 +36,153 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from backprop._checks import check_matrix, check_targets
 from backprop.activations import Activation, get_activation, softmax
+from backprop.checks import check_layer_sizes, check_matrix, check_targets, float_dtype
+from backprop.checks import seed as seed_value
 from backprop.initialization import get_initializer
-from backprop.losses import cross_entropy_delta, mean_cross_entropy
+from backprop.losses import cross_entropy_delta, mean_cross_entropy, negative_log_likelihood
 
 Array = NDArray[np.floating]
-
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 EVALUATION_CHUNK = 4096
 """Rows per forward pass when a whole set is evaluated."""
 
 
-def count_parameters(neurons_per_layer: Sequence[int], input_size: int = 785) -> int:
+def forward(weights: Sequence[Array], X: Array, activation: Activation) -> list[Array]:
+    r"""The forward pass: every layer's activations, from the inputs to the softmax output.
+
+    .. math::
+
+        a^{(0)} = X, \qquad a^{(l)} = f\big(a^{(l-1)} W^{(l)}\big), \qquad
+        \hat y = a^{(L)} = \operatorname{softmax}\big(a^{(L-1)} W^{(L)}\big).
+
+    Parameters
+    ----------
+    weights : sequence of arrays
+        :math:`W^{(1)}, \dots, W^{(L)}`, each shaped ``(fan_in, fan_out)``.
+    X : array, shape (N, I)
+        Inputs, the bias column last.
+    activation : Activation
+        The hidden layers' :math:`f`.
+
+    Returns
+    -------
+    list of arrays
+        :math:`a^{(0)}, \dots, a^{(L)}`; the backward pass needs them all.
+
+    Notes
+    -----
+    Derivations: ``hidden-layer-update``, ``delta-recurrence`` and ``batched-gradient``
+    (:mod:`backprop.derivations`) run it on symbols.
+    """
+    a = [X]
+    for W in weights[:-1]:
+        z = a[-1] @ W
+        a.append(activation.function(z))
+    a.append(softmax(a[-1] @ weights[-1]))
+    return a
+
+
+def backward(
+    weights: Sequence[Array], a: Sequence[Array], delta: Array, activation: Activation
+) -> list[Array]:
+    r"""The backward pass: the delta recurrence, from the output layer's delta to every gradient.
+
+    .. math::
+
+        \frac{\partial C}{\partial W^{(l)}} = {a^{(l-1)}}^{\top} \delta^{(l)}, \qquad
+        \delta^{(l-1)} = f'(z^{(l-1)}) \odot \big(\delta^{(l)} {W^{(l)}}^{\top}\big)
+
+    Parameters
+    ----------
+    weights : sequence of arrays
+        :math:`W^{(1)}, \dots, W^{(L)}`.
+    a : sequence of arrays
+        The activations :func:`forward` returned.
+    delta : array, shape (N, K)
+        :math:`\delta^{(L)} = \partial C / \partial z^{(L)}`: for the mean cross-entropy after
+        softmax, :func:`backprop.losses.cross_entropy_delta`.
+    activation : Activation
+        The hidden layers' :math:`f`, whose derivative is taken from :math:`a`.
+
+    Returns
+    -------
+    list of arrays
+        :math:`\partial C / \partial W^{(l)}`, shaped like ``weights``.
+
+    Notes
+    -----
+    Derivations: ``hidden-layer-update``, ``delta-recurrence`` and ``batched-gradient``
+    (:mod:`backprop.derivations`) run it on symbols.
+    """
+    W = weights  # W[l - 1] is the book's W^(l): Python counts from 0, the book from 1
+    L = len(W)
+    gradients = []
+    for l in range(L, 0, -1):
+        gradients.append(a[l - 1].T @ delta)  # dC/dW^(l) = a^(l-1)^T delta^(l)
+        if l > 1:
+            # delta^(l-1) = f'(z^(l-1)) * (delta^(l) W^(l)^T), f' taken from a^(l-1)
+            delta = activation.derivative(a[l - 1]) * (delta @ W[l - 1].T)
+    return gradients[::-1]
+
+
+def evaluate(
+    weights: Sequence[Array], X: Array, labels: NDArray[np.intp], activation: Activation
+) -> tuple[float, float]:
+    r"""Mean cross-entropy and accuracy on a whole set, :data:`EVALUATION_CHUNK` rows at a time.
+
+    A few thousand rows at a time keep the activations in cache and run the matrix products
+    at their best rate; only the true class's probability enters the loss
+    (:func:`backprop.losses.negative_log_likelihood`), so no one-hot copy of the set is made.
+
+    Parameters
+    ----------
+    weights : sequence of arrays
+        :math:`W^{(1)}, \dots, W^{(L)}`.
+    X : array, shape (N, I)
+        Inputs, the bias column last.
+    labels : array of int, shape (N,)
+        The true classes.
+    activation : Activation
+        The hidden layers' :math:`f`.
+
+    Returns
+    -------
+    (float, float)
+        The loss, and the fraction of samples whose most probable class is the label.
+    """
+    loss, correct = 0.0, 0
+    for start in range(0, X.shape[0], EVALUATION_CHUNK):
+        y_hat = forward(weights, X[start : start + EVALUATION_CHUNK], activation)[-1]
+        y = labels[start : start + EVALUATION_CHUNK]
+        loss += float(negative_log_likelihood(y, y_hat))
+        correct += int(np.count_nonzero(np.argmax(y_hat, axis=1) == y))
+    return loss / X.shape[0], correct / X.shape[0]
+
+
+def parameter_count(layer_sizes: Sequence[int]) -> int:
     r"""The number of weights of a bias-trick network: :math:`\sum_l n_{l-1} n_l`.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        :math:`n_0, n_1, \dots, n_L`: inputs (the bias input included), then each layer.
+
+    Returns
+    -------
+    int
+        (A SymPy expression, for symbolic sizes.)
+
+    Notes
+    -----
+    Derivations: ``parameter-count`` and ``equal-width`` (:mod:`backprop.derivations`) run
+    it on symbols.
+    """
+    return sum(n_in * n_out for n_in, n_out in pairwise(layer_sizes))
+
+
+def count_parameters(neurons_per_layer: Sequence[int], input_size: int = 785) -> int:
+    r"""The number of weights of a bias-trick network, checked: :math:`\sum_l n_{l-1} n_l`.
 
     The bias is the last of the ``input_size`` inputs and hidden layers have no bias of their
     own, so every parameter is a weight. For 784-64-10 with the bias input,
@@ -62,34 +199,17 @@ def count_parameters(neurons_per_layer: Sequence[int], input_size: int = 785) ->
     -------
     int
 
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer, or the output layer has fewer than 2 units.
+
     Notes
     -----
-    Derivations: ``parameter-count`` and ``equal-width`` (:mod:`backprop.derivations`).
+    Derivations: ``parameter-count`` and ``equal-width`` prove :func:`parameter_count`,
+    which this calls.
     """
-    sizes = _check_sizes(neurons_per_layer, input_size)
-    return sum(n_in * n_out for n_in, n_out in pairwise(sizes))
-
-
-def _check_sizes(neurons_per_layer: Sequence[int], input_size: int) -> tuple[int, ...]:
-    try:
-        sizes = (input_size, *neurons_per_layer)
-    except TypeError:
-        raise ValueError(
-            f"neurons_per_layer must be a sequence of layer sizes, got {neurons_per_layer!r}"
-        ) from None
-    if len(sizes) < 2:
-        raise ValueError("neurons_per_layer is empty: the network needs an output layer")
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-            raise ValueError(
-                f"layer sizes must be positive integers, got {size!r} in "
-                f"input_size={input_size!r}, neurons_per_layer={list(neurons_per_layer)!r}"
-            )
-    if sizes[-1] < 2:
-        raise ValueError(
-            f"the output layer has {sizes[-1]} unit; softmax needs at least 2 classes"
-        )
-    return tuple(int(size) for size in sizes)
+    return parameter_count(check_layer_sizes(neurons_per_layer, input_size))
 
 
 class MLP:
@@ -132,15 +252,13 @@ class MLP:
         seed: int = 0,
         dtype: DTypeLike = np.float64,
     ) -> None:
-        self.layer_sizes = _check_sizes(neurons_per_layer, input_size)
+        self.layer_sizes = check_layer_sizes(neurons_per_layer, input_size)
         self.activation = get_activation(activation)
-        self.init = init
-        self.seed = seed
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         initializer = get_initializer(init)
-        rng = np.random.default_rng(seed)
+        self.init = init
+        self.seed = seed_value(seed)
+        self.dtype = float_dtype(dtype)
+        rng = np.random.default_rng(self.seed)
         self._weights = [
             initializer(rng, fan_in, fan_out).astype(self.dtype)
             for fan_in, fan_out in pairwise(self.layer_sizes)
@@ -203,9 +321,7 @@ class MLP:
         """A copy of the network with its weights converted to ``dtype``."""
         copy = object.__new__(MLP)
         copy.__dict__.update(self.__dict__)
-        copy.dtype = np.dtype(dtype)
-        if copy.dtype not in _DTYPES:
-            raise ValueError(f"dtype must be float32 or float64, got {copy.dtype}")
+        copy.dtype = float_dtype(dtype)
         copy._weights = [w.astype(copy.dtype) for w in self._weights]
         return copy
 
@@ -222,7 +338,7 @@ class MLP:
         array, shape (N, num_classes)
             Class probabilities; every row sums to 1.
         """
-        return self._forward(self._check_inputs(X))[-1]
+        return forward(self._weights, self.check_inputs(X), self.activation)[-1]
 
     def layer_outputs(self, X: ArrayLike) -> list[Array]:
         r"""Every layer's activations :math:`a^{(0)} = X, a^{(1)}, \dots, a^{(L)} = \hat y`.
@@ -237,13 +353,13 @@ class MLP:
         list of arrays
             ``L + 1`` arrays; entry ``l`` has shape ``(N, layer_sizes[l])``.
         """
-        return self._forward(self._check_inputs(X))
+        return forward(self._weights, self.check_inputs(X), self.activation)
 
     def backward(self, X: ArrayLike, targets: ArrayLike) -> list[Array]:
         r"""Gradients of the mean cross-entropy with respect to every weight matrix.
 
-        Runs the forward pass, then the delta recurrence of this module's docstring from the
-        output layer back to the first.
+        Runs :func:`forward`, then :func:`backward` from the output delta
+        :math:`(\hat y - y)/N` (:func:`backprop.losses.cross_entropy_delta`).
 
         Parameters
         ----------
@@ -260,10 +376,12 @@ class MLP:
         Notes
         -----
         Derivations: ``hidden-layer-update`` (Task 1a), ``delta-recurrence`` and
-        ``batched-gradient`` (Task 1b) in :mod:`backprop.derivations`.
+        ``batched-gradient`` (Task 1b) in :mod:`backprop.derivations` run the functions
+        this calls on symbols.
         """
-        X, targets = self._check_batch(X, targets)
-        return self._backward(self._forward(X), targets)
+        X, targets = self.check_batch(X, targets)
+        a = forward(self._weights, X, self.activation)
+        return backward(self._weights, a, cross_entropy_delta(targets, a[-1]), self.activation)
 
     def loss(self, X: ArrayLike, targets: ArrayLike) -> float:
         """The mean cross-entropy of the network's predictions on ``X``.
@@ -279,8 +397,8 @@ class MLP:
         -------
         float
         """
-        X, targets = self._check_batch(X, targets)
-        return mean_cross_entropy(targets, self._forward(X)[-1])
+        X, targets = self.check_batch(X, targets)
+        return float(mean_cross_entropy(targets, forward(self._weights, X, self.activation)[-1]))
 
     def evaluate(self, X: ArrayLike, targets: ArrayLike) -> tuple[float, float]:
         """Mean cross-entropy and accuracy on a whole set, in chunks of rows.
@@ -297,21 +415,8 @@ class MLP:
         (float, float)
             The loss, and the fraction of samples whose most probable class is the target.
         """
-        X, targets = self._check_batch(X, targets)
-        return self._evaluate(X, np.argmax(targets, axis=1))
-
-    def _evaluate(self, X: Array, labels: NDArray[np.intp]) -> tuple[float, float]:
-        # A few thousand rows at a time keep the activations in cache and run the matrix
-        # products at their best rate; only the true class's probability enters the loss,
-        # so no one-hot copy of the set is needed.
-        tiny = np.finfo(self.dtype).tiny
-        loss, correct = 0.0, 0
-        for start in range(0, X.shape[0], EVALUATION_CHUNK):
-            y_hat = self._forward(X[start : start + EVALUATION_CHUNK])[-1]
-            y = labels[start : start + EVALUATION_CHUNK]
-            loss -= float(np.log(np.maximum(y_hat[np.arange(len(y)), y], tiny)).sum())
-            correct += int(np.count_nonzero(np.argmax(y_hat, axis=1) == y))
-        return loss / X.shape[0], correct / X.shape[0]
+        X, targets = self.check_batch(X, targets)
+        return evaluate(self._weights, X, np.argmax(targets, axis=1), self.activation)
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """The most probable class of each sample.
@@ -327,30 +432,23 @@ class MLP:
         """
         return np.argmax(self.forward(X), axis=1)
 
-    def _check_inputs(self, X: ArrayLike) -> Array:
+    def check_inputs(self, X: ArrayLike) -> Array:
+        """``X`` as an array of this network's dtype with ``input_size`` columns.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not a finite, non-empty 2-D array of that width.
+        """
         return check_matrix(X, "X", columns=self.input_size, dtype=self.dtype)
 
-    def _check_batch(self, X: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
-        X = self._check_inputs(X)
+    def check_batch(self, X: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
+        """``X`` as :meth:`check_inputs` returns it, and its targets as one-hot rows.
+
+        Raises
+        ------
+        ValueError
+            If either is malformed, or their numbers of rows differ.
+        """
+        X = self.check_inputs(X)
         return X, check_targets(targets, self.num_classes, rows=X.shape[0], dtype=self.dtype)
-
-    def _forward(self, X: Array) -> list[Array]:
-        a = [X]
-        for W in self._weights[:-1]:
-            z = a[-1] @ W
-            a.append(self.activation.function(z))
-        a.append(softmax(a[-1] @ self._weights[-1]))
-        return a
-
-    def _backward(self, a: list[Array], y: Array) -> list[Array]:
-        W = self._weights  # W[l - 1] is the book's W^(l): Python counts from 0, the book from 1
-        f_prime = self.activation.derivative
-        L = len(W)
-        delta = cross_entropy_delta(y, a[L])  # delta^(L) = (y_hat - y) / N
-        gradients = []
-        for l in range(L, 0, -1):
-            gradients.append(a[l - 1].T @ delta)  # dC/dW^(l) = a^(l-1)^T delta^(l)
-            if l > 1:
-                # delta^(l-1) = f'(z^(l-1)) * (delta^(l) W^(l)^T), f' taken from a^(l-1)
-                delta = f_prime(a[l - 1]) * (delta @ W[l - 1].T)
-        return gradients[::-1]

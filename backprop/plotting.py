@@ -17,7 +17,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from backprop.experiments import RunResult
+from backprop.runs import RunResult
 
 OKABE_ITO = ("#000000", "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
              "#F0E442")
@@ -48,7 +48,7 @@ def smooth(
 def plot_training(results: Sequence[RunResult], title: str = "") -> Figure:
     """Loss and accuracy against training steps, one colour per run.
 
-    The left panel shows each run's training loss (mean and spread over windows of
+    The left panel shows each run's batch loss (mean and spread over windows of
     :data:`WINDOW` steps, solid) and validation loss (dashed); the right panel its accuracy
     on the whole training set (solid) and the validation set (dashed).
     """
@@ -56,8 +56,8 @@ def plot_training(results: Sequence[RunResult], title: str = "") -> Figure:
     loss_axes, accuracy_axes = figure.subplots(1, 2)
     for result, colour in zip(results, _colours(len(results)), strict=True):
         history, label = result.history, result.config.label
-        centres, means, spreads = smooth(*history.series("train_loss"))
-        loss_axes.plot(centres, means, color=colour, linewidth=1.2, label=f"{label}: training")
+        centres, means, spreads = smooth(*history.series("batch_loss"))
+        loss_axes.plot(centres, means, color=colour, linewidth=1.2, label=f"{label}: batches")
         loss_axes.fill_between(centres, means - spreads, means + spreads, color=colour,
                                alpha=0.2, linewidth=0)
         loss_axes.plot(*history.series("val_loss"), color=colour, linestyle="--",
@@ -70,7 +70,7 @@ def plot_training(results: Sequence[RunResult], title: str = "") -> Figure:
                   title="Loss")
     accuracy_axes.set(xlabel="training step (batches of 32)", ylabel="accuracy",
                       title="Accuracy")
-    top = max(np.percentile(r.history.series("train_loss")[1], 99) for r in results)
+    top = max(np.percentile(r.history.series("batch_loss")[1], 99) for r in results)
     loss_axes.set_ylim(0, max(top, 0.1))
     accuracy_axes.set_ylim(max(0.0, _lowest_accuracy(results) - 0.02), 1.0)
     for axes in (loss_axes, accuracy_axes):

@@ -5,14 +5,21 @@ Every pixel :math:`x` of every set becomes :math:`(x - \mu) / \sigma`, with :mat
 validation and test sets use the training set's values, never their own: they stand for
 data the network has not seen, whose statistics it cannot know. Then a column of ones is
 appended, the bias input whose weights play the part of each first-layer unit's bias.
+
+:func:`assignment_data` does all of it to the assignment's split of MNIST and returns a
+:class:`Dataset`, whose digest keys the results store.
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from backprop._checks import check_matrix
+from backprop.checks import check_matrix, float_dtype, positive_int, real_in_range
+from backprop.data import load_assignment_split
 
 
 def pixel_statistics(images: ArrayLike) -> tuple[float, float]:
@@ -64,11 +71,55 @@ def normalize(
     ValueError
         If the images are not a finite 2-D array, or ``std`` is not positive.
     """
-    if not (np.isfinite(mean) and np.isfinite(std) and std > 0):
-        raise ValueError(f"need a finite mean and a positive std, got mean={mean}, std={std}")
+    mean = real_in_range(mean, "mean")
+    std = real_in_range(std, "std", 0, low_open=True)
     images = check_matrix(images, "images")
     X = np.empty((images.shape[0], images.shape[1] + 1), dtype=dtype)
     # Computed in float64 and rounded once, so float32 inputs are the rounded float64 ones.
     X[:, :-1] = (images - np.float64(mean)) / np.float64(std)
     X[:, -1] = 1
     return X
+
+
+class Dataset(NamedTuple):
+    """Pre-processed inputs (bias column last) and integer labels, with their digest."""
+
+    X_train: NDArray[np.floating]
+    y_train: NDArray[np.int64]
+    X_val: NDArray[np.floating]
+    y_val: NDArray[np.int64]
+    digest: str
+
+
+def make_dataset(
+    X_train: NDArray, y_train: NDArray, X_val: NDArray, y_val: NDArray
+) -> Dataset:
+    """Wrap prepared arrays with the SHA-256 of their bytes, which keys the results."""
+    arrays = [np.ascontiguousarray(a) for a in (X_train, y_train, X_val, y_val)]
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.data)
+    return Dataset(*arrays, digest.hexdigest())
+
+
+def assignment_data(
+    train_size: int = 20_000, dtype: str = "float64", data_dir: str | None = None
+) -> Dataset:
+    """MNIST as the assignment prepares it: the split, standardised by the training set.
+
+    Raises
+    ------
+    ValueError
+        If ``train_size`` is not a positive integer or ``dtype`` not float32 or float64.
+    """
+    train_size = positive_int(train_size, "train_size")
+    dtype = float_dtype(dtype)
+    split = load_assignment_split(data_dir, train_size=train_size)
+    mean, std = pixel_statistics(split.train_images)
+    return make_dataset(
+        normalize(split.train_images, mean, std, dtype=dtype),
+        split.train_labels,
+        normalize(split.val_images, mean, std, dtype=dtype),
+        split.val_labels,
+    )

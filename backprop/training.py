@@ -12,24 +12,34 @@ zero: the convention of PyTorch's ``SGD``. With :math:`\gamma = 0` this is plain
 descent, :math:`W \leftarrow W - \alpha g`. For a constant :math:`\alpha` it produces the
 same weights as LeCun's :math:`\Delta w \leftarrow \alpha g + \gamma \Delta w`,
 :math:`w \leftarrow w - \Delta w`, whose :math:`\Delta w` is :math:`\alpha v`.
+
+:func:`momentum_step` and :func:`sgd_step` are that mathematics, unchecked, and
+:class:`Trainer` is the loop around them: batches, checks of the whole sets, early stopping.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from threadpoolctl import ThreadpoolController
 
-from backprop._checks import check_matrix, check_targets
-from backprop.losses import mean_cross_entropy
-from backprop.network import MLP
+from backprop.activations import Activation
+from backprop.checks import (
+    callable_or_none,
+    check_matrix,
+    check_targets,
+    positive_int,
+    real_in_range,
+)
+from backprop.checks import seed as seed_value
+from backprop.losses import cross_entropy_delta, mean_cross_entropy
+from backprop.network import MLP, backward, evaluate, forward
+from backprop.threads import ThreadPolicy
 
 Array = NDArray[np.floating]
 
@@ -52,14 +62,17 @@ class History:
     The global step counts the weight updates made so far: the numbers stored under step
     :math:`s` describe the weights after :math:`s` updates.
 
+    Two losses are recorded, and named apart: ``batch_loss`` is the loss of the one batch a
+    step trains on, noisy from step to step; ``train_loss`` is the loss of the whole training
+    set, measured at each check like ``val_loss``.
+
     Attributes
     ----------
-    train_loss : dict[int, float]
+    batch_loss : dict[int, float]
         Mean cross-entropy of each step's batch, measured before that step's update.
-    train_accuracy, train_set_loss, val_loss, val_accuracy : dict[int, float]
-        Accuracy and loss on the whole training set, and loss and accuracy on the whole
-        validation set, at every validation check (five per epoch, the first before any
-        update).
+    train_loss, train_accuracy, val_loss, val_accuracy : dict[int, float]
+        Loss and accuracy on the whole training set and on the whole validation set, at
+        every check (five per epoch, the first before any update).
     steps_per_epoch : int
         Updates in one epoch (complete batches only).
     stop_reason : StopReason or None
@@ -68,9 +81,9 @@ class History:
         The check with the lowest validation loss so far.
     """
 
+    batch_loss: dict[int, float] = field(default_factory=dict)
     train_loss: dict[int, float] = field(default_factory=dict)
     train_accuracy: dict[int, float] = field(default_factory=dict)
-    train_set_loss: dict[int, float] = field(default_factory=dict)
     val_loss: dict[int, float] = field(default_factory=dict)
     val_accuracy: dict[int, float] = field(default_factory=dict)
     steps_per_epoch: int = 0
@@ -80,7 +93,7 @@ class History:
     @property
     def steps(self) -> int:
         """Updates made."""
-        return len(self.train_loss)
+        return len(self.batch_loss)
 
     @property
     def best_val_loss(self) -> float:
@@ -92,7 +105,7 @@ class History:
 
         Parameters
         ----------
-        name : {"train_loss", "train_accuracy", "train_set_loss", "val_loss", "val_accuracy"}
+        name : {"batch_loss", "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
         """
         record: dict[int, float] = getattr(self, name)
         return np.fromiter(record.keys(), np.int64), np.fromiter(record.values(), np.float64)
@@ -122,9 +135,8 @@ def momentum_step(W: Array, v: Array, g: Array, learning_rate: float, momentum: 
 
         v \leftarrow g + \gamma v, \qquad W \leftarrow W - \alpha v
 
-    Derivation: ``momentum-conventions`` in :mod:`backprop.derivations` shows that this
-    framework convention and LeCun's :math:`\Delta w \leftarrow \alpha g + \gamma \Delta w`
-    produce the same weights.
+    This framework convention and LeCun's :math:`\Delta w \leftarrow \alpha g + \gamma
+    \Delta w` produce the same weights.
 
     Parameters
     ----------
@@ -137,6 +149,10 @@ def momentum_step(W: Array, v: Array, g: Array, learning_rate: float, momentum: 
         Gradient of the loss with respect to ``W``.
     learning_rate, momentum : float
         :math:`\alpha` and :math:`\gamma`.
+
+    Notes
+    -----
+    Derivation: ``momentum-conventions`` (:mod:`backprop.derivations`) run it on symbols.
     """
     if momentum == 0:
         # Plain gradient descent: v would be g itself, so the two passes over it are saved.
@@ -145,6 +161,47 @@ def momentum_step(W: Array, v: Array, g: Array, learning_rate: float, momentum: 
     v *= momentum
     v += g
     W -= learning_rate * v
+
+
+def sgd_step(
+    weights: Sequence[Array],
+    velocities: Sequence[Array],
+    X: Array,
+    targets: Array,
+    activation: Activation,
+    learning_rate: float,
+    momentum: float,
+) -> np.floating:
+    r"""One update on one batch, unchecked: forward, loss, backward, and a momentum step.
+
+    Parameters
+    ----------
+    weights, velocities : sequences of arrays
+        :math:`W^{(l)}` and :math:`v^{(l)}`, updated in place.
+    X : array, shape (B, I)
+        The batch's inputs.
+    targets : array, shape (B, K)
+        Its one-hot targets.
+    activation : Activation
+        The hidden layers' :math:`f`.
+    learning_rate, momentum : float
+        :math:`\alpha` and :math:`\gamma`.
+
+    Returns
+    -------
+    scalar
+        The batch's mean cross-entropy before the update.
+
+    Notes
+    -----
+    Derivation: ``batched-gradient`` (:mod:`backprop.derivations`) run it on symbols.
+    """
+    a = forward(weights, X, activation)
+    loss = mean_cross_entropy(targets, a[-1])
+    gradients = backward(weights, a, cross_entropy_delta(targets, a[-1]), activation)
+    for W, v, g in zip(weights, velocities, gradients, strict=True):
+        momentum_step(W, v, g, learning_rate, momentum)
+    return loss
 
 
 def batch_indices(
@@ -198,11 +255,9 @@ class Trainer:
     seed : int
         Seeds the shuffling generator, which is the trainer's own: the same seed and network
         give bit-identical weights and histories.
-    blas_threads : int or None
-        BLAS threads for the training steps (``None`` leaves the library's setting). A batch
-        of 32 makes matrix products too small to share well: one thread is the robust
-        choice on a shared machine (see the benchmarks). The validation checks, whose
-        products are large, use every core.
+    threads : ThreadPolicy
+        BLAS threads for the steps and for the checks (:mod:`backprop.threads`): one for
+        steps and every core for checks unless told otherwise.
     """
 
     def __init__(
@@ -214,32 +269,21 @@ class Trainer:
         shuffle: bool = True,
         early_stopping: int | None = 50,
         seed: int = 0,
-        blas_threads: int | None = 1,
+        threads: ThreadPolicy | None = None,
     ) -> None:
         if not isinstance(model, MLP):
             raise ValueError(f"model must be a backprop.MLP, got {type(model).__name__}")
-        if not (_is_real(learning_rate) and 0 < learning_rate < math.inf):
-            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-        if not (_is_whole(batch_size) and batch_size >= 1):
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if not (_is_real(momentum) and 0 <= momentum < 1):
-            raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
-        if early_stopping is not None and not (_is_whole(early_stopping) and early_stopping >= 1):
-            raise ValueError(
-                f"early_stopping must be a positive integer or None, got {early_stopping!r}"
-            )
+        if threads is not None and not isinstance(threads, ThreadPolicy):
+            raise ValueError(f"threads must be a ThreadPolicy, got {type(threads).__name__}")
         self.model = model
-        self.learning_rate = float(learning_rate)
-        self.batch_size = int(batch_size)
-        self.momentum = float(momentum)
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.seed = seed
-        if blas_threads is not None and not (_is_whole(blas_threads) and blas_threads >= 1):
-            raise ValueError(f"blas_threads must be a positive integer or None, got "
-                             f"{blas_threads!r}")
-        self.blas_threads = blas_threads
-        self._velocities: list[Array] = []
+        self.learning_rate = real_in_range(learning_rate, "learning_rate", 0, low_open=True)
+        self.batch_size = positive_int(batch_size, "batch_size")
+        self.momentum = real_in_range(momentum, "momentum", 0, 1)
+        self.shuffle = bool(shuffle)
+        self.early_stopping = positive_int(early_stopping, "early_stopping", optional=True)
+        self.seed = seed_value(seed)
+        self.threads = threads or ThreadPolicy()
+        self.velocities = [np.zeros_like(W) for W in model.weights]
 
     def fit(
         self,
@@ -280,12 +324,13 @@ class Trainer:
         TrainingDivergedError
             If a loss becomes NaN or infinite; it names the step and carries the history.
         """
+        epochs = positive_int(epochs, "epochs")
+        on_step = callable_or_none(on_step, "on_step") or _ignore
+        on_check = callable_or_none(on_check, "on_check") or _ignore
         X_train, Y_train = self._check_set(X_train, Y_train, "train")
         X_val, Y_val = self._check_set(X_val, Y_val, "val")
         sets = _Sets(X_train, Y_train, np.argmax(Y_train, axis=1), X_val,
                      np.argmax(Y_val, axis=1))
-        if not (_is_whole(epochs) and epochs >= 1):
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         steps_per_epoch = X_train.shape[0] // self.batch_size
         if steps_per_epoch == 0:
             raise ValueError(
@@ -293,15 +338,14 @@ class Trainer:
                 "samples: there is no complete batch"
             )
         # An overflow is caught where it matters, as a loss that is no longer finite.
-        with np.errstate(over="ignore", invalid="ignore"), blas_threads(self.blas_threads):
-            return self._train(sets, epochs, steps_per_epoch, on_step or _ignore,
-                               on_check or _ignore)
+        with np.errstate(over="ignore", invalid="ignore"), self.threads.steps():
+            return self._train(sets, epochs, steps_per_epoch, on_step, on_check)
 
     def _train(self, sets: _Sets, epochs, steps_per_epoch, on_step, on_check) -> History:
         model = self.model
         check_every = max(1, steps_per_epoch // 5)
         rng = np.random.default_rng(self.seed) if self.shuffle else None
-        self._velocities = [np.zeros_like(W) for W in model.weights]
+        self.velocities = [np.zeros_like(W) for W in model.weights]
         history = History(steps_per_epoch=steps_per_epoch)
         checks_without_improvement = 0
         step = 0
@@ -317,8 +361,10 @@ class Trainer:
                     if checks_without_improvement == self.early_stopping:
                         history.stop_reason = StopReason.EARLY_STOPPING
                         return history
-                loss = self._step(sets.X_train[batch], sets.Y_train[batch])
-                history.train_loss[step] = loss
+                loss = float(sgd_step(model.weights, self.velocities, sets.X_train[batch],
+                                      sets.Y_train[batch], model.activation,
+                                      self.learning_rate, self.momentum))
+                history.batch_loss[step] = loss
                 if not math.isfinite(loss):
                     _diverged(history, step, "training loss", loss)
                 on_step(step, loss)
@@ -329,7 +375,7 @@ class Trainer:
         return history
 
     def step(self, X: ArrayLike, targets: ArrayLike) -> float:
-        """One update on one batch: forward, loss, backward, momentum step.
+        """One update on one batch, checked: :func:`sgd_step` with this trainer's settings.
 
         Parameters
         ----------
@@ -344,18 +390,9 @@ class Trainer:
             The batch's loss before the update.
         """
         X, targets = self._check_set(X, targets, "batch")
-        if not self._velocities:
-            self._velocities = [np.zeros_like(W) for W in self.model.weights]
-        with blas_threads(self.blas_threads):
-            return self._step(X, targets)
-
-    def _step(self, X: Array, targets: Array) -> float:
-        a = self.model._forward(X)
-        loss = mean_cross_entropy(targets, a[-1])
-        gradients = self.model._backward(a, targets)
-        for W, v, g in zip(self.model.weights, self._velocities, gradients, strict=True):
-            momentum_step(W, v, g, self.learning_rate, self.momentum)
-        return loss
+        with self.threads.steps():
+            return float(sgd_step(self.model.weights, self.velocities, X, targets,
+                                  self.model.activation, self.learning_rate, self.momentum))
 
     def _check_set(self, X: ArrayLike, Y: ArrayLike, name: str) -> tuple[Array, Array]:
         model = self.model
@@ -364,11 +401,12 @@ class Trainer:
         return X, Y
 
     def _validate(self, history: History, step: int, sets: _Sets) -> None:
-        # Whole sets make large matrix products, which every core speeds up.
-        with blas_threads(os.cpu_count()):
-            val_loss, history.val_accuracy[step] = self.model._evaluate(sets.X_val, sets.y_val)
-            history.train_set_loss[step], history.train_accuracy[step] = self.model._evaluate(
-                sets.X_train, sets.y_train
+        weights, activation = self.model.weights, self.model.activation
+        with self.threads.checks():
+            val_loss, history.val_accuracy[step] = evaluate(weights, sets.X_val, sets.y_val,
+                                                            activation)
+            history.train_loss[step], history.train_accuracy[step] = evaluate(
+                weights, sets.X_train, sets.y_train, activation
             )
         history.val_loss[step] = val_loss
         if not math.isfinite(val_loss):
@@ -385,15 +423,6 @@ class _Sets(NamedTuple):
     y_val: NDArray[np.intp]
 
 
-# One controller for the process: inspecting the loaded BLAS libraries is slow.
-_BLAS = ThreadpoolController()
-
-
-def blas_threads(count: int | None) -> Any:
-    """A context in which BLAS uses ``count`` threads (``None``: leave the setting alone)."""
-    return _BLAS.limit(limits=count, user_api="blas")
-
-
 def _ignore(*_: object) -> None:
     pass
 
@@ -406,13 +435,3 @@ def _diverged(history: History, step: int, what: str, value: float) -> None:
         step,
         history,
     )
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool
-    )
-
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)

@@ -29,8 +29,10 @@ from itertools import pairwise
 import numpy as np
 
 from backprop import MLP, Trainer
-from backprop.experiments import Dataset, assignment_data
-from backprop.training import batch_indices, blas_threads
+from backprop.network import evaluate
+from backprop.preprocessing import Dataset, assignment_data
+from backprop.threads import ThreadPolicy
+from backprop.training import batch_indices, sgd_step
 
 try:
     import torch
@@ -60,19 +62,22 @@ class Case:
 def backprop_epoch(
     data: Dataset, layers, dtype: str, batch: int = BATCH, threads: int = 1
 ) -> Callable[[], Score]:
-    """One epoch of mini-batch SGD with :class:`backprop.Trainer`, then validation accuracy."""
+    """One epoch of the trainer's own :func:`~backprop.training.sgd_step`, then accuracy.
+
+    The steps are timed without the checks of the whole sets that ``Trainer.fit`` makes five
+    times an epoch (those are the evaluation case), and without the input checks that
+    ``Trainer.step`` makes on every call.
+    """
 
     def run() -> Score:
         model = MLP(layers, dtype=dtype)
-        trainer = Trainer(model, LEARNING_RATE, batch, blas_threads=threads)
+        trainer = Trainer(model, LEARNING_RATE, batch, threads=ThreadPolicy(step_threads=threads))
         rng = np.random.default_rng(0)
         X, Y = data.X_train, np.eye(10, dtype=dtype)[data.y_train]
-        # The trainer's own step, without the input checks that fit makes once per run and
-        # Trainer.step makes on every call.
-        with blas_threads(trainer.blas_threads):
-            trainer._velocities = [np.zeros_like(W) for W in model.weights]
+        with trainer.threads.steps():
             for rows in batch_indices(len(X), batch, rng):
-                trainer._step(X[rows], Y[rows])
+                sgd_step(model.weights, trainer.velocities, X[rows], Y[rows], model.activation,
+                         trainer.learning_rate, trainer.momentum)
         return lambda: _accuracy(model.predict(data.X_val), data.y_val)
 
     return run
@@ -86,9 +91,9 @@ def backprop_evaluation(data: Dataset, dtype: str) -> Callable[[], None]:
     model = MLP([64, 10], dtype=dtype, init="fan_in")
 
     def run() -> None:
-        with blas_threads(None):
-            model._evaluate(data.X_train, data.y_train)
-            model._evaluate(data.X_val, data.y_val)
+        with ThreadPolicy().checks():
+            evaluate(model.weights, data.X_train, data.y_train, model.activation)
+            evaluate(model.weights, data.X_val, data.y_val, model.activation)
 
     return run
 

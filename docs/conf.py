@@ -1,12 +1,12 @@
 """Sphinx configuration of the backprop book: MyST-NB pages executed at build time."""
 
+import hashlib
 import os
 import re
 import sys
 from pathlib import Path
 
 import backprop
-from backprop.experiments import source_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,12 +53,16 @@ nb_execution_show_tb = True
 nb_output_stderr = "warn"
 nb_execution_timeout = 600
 nb_kernel_rgx_aliases = {".*": "python3"}
-# jupyter-cache keys on the cells alone: the package's code, and the length of the runs
-# (shortened for tests by BACKPROP_EPOCHS), are part of the key here, so a change to either
-# re-executes every page.
+# jupyter-cache keys on the cells alone: every byte of the package (the derivations and the
+# plots included, unlike the results store's key), and the length of the runs (shortened for
+# tests by BACKPROP_EPOCHS), are part of the key here, so a change to either re-executes
+# every page; the experiments themselves still come from the results store.
 _runs = os.environ.get("BACKPROP_EPOCHS", "full")
+_package = hashlib.sha256()
+for _path in sorted(Path(backprop.__file__).parent.rglob("*.py")):
+    _package.update(_path.read_bytes())
 nb_execution_cache_path = str(
-    ROOT / "docs" / "_build" / ".jupyter_cache" / f"{source_digest()[:16]}-epochs-{_runs}"
+    ROOT / "docs" / "_build" / ".jupyter_cache" / f"{_package.hexdigest()[:16]}-epochs-{_runs}"
 )
 
 autodoc_member_order = "bysource"
@@ -77,12 +81,11 @@ def _link_derivations(app, what, name, obj, options, lines):
     from backprop.derivations import DERIVATIONS
 
     for index, line in enumerate(lines):
-        if "Derivation" in line:
-            lines[index] = _DERIVATION.sub(
-                lambda m: (f":ref:`{m.group(1)} <derivation-{m.group(1)}>`"
-                           if m.group(1) in DERIVATIONS else m.group(0)),
-                line,
-            )
+        lines[index] = _DERIVATION.sub(
+            lambda m: (f":ref:`{m.group(1)} <derivation-{m.group(1)}>`"
+                       if m.group(1) in DERIVATIONS else m.group(0)),
+            line,
+        )
 
 
 def setup(app):

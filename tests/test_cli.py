@@ -1,14 +1,14 @@
 import os
 
 import pytest
-from test_experiments import small_dataset
+from conftest import ten_class_dataset
 
-from backprop import cli, experiments
+from backprop import cli
 
 
 @pytest.fixture
 def small_data(monkeypatch):
-    monkeypatch.setattr(experiments, "assignment_data", lambda **kwargs: small_dataset())
+    monkeypatch.setattr(cli, "assignment_data", lambda **kwargs: ten_class_dataset())
 
 
 def test_experiment_writes_figures_and_summary(small_data, tmp_path, capsys):
@@ -46,8 +46,9 @@ def test_train_prints_its_figures(small_data, tmp_path, monkeypatch, capsys):
         (["experiment", "task2", "--epochs", "0"], "argument --epochs: 0 is not positive"),
         (["experiment", "task2", "--epochs", "x"], "'x' is not a whole number"),
         (["train", "--activation", "tanh"], "argument --activation: invalid choice"),
-        (["train", "--momentum", "1.5"], "momentum must lie in [0, 1), got 1.5"),
-        (["train", "--learning-rate", "-1"], "learning_rate must be a positive number"),
+        (["train", "--momentum", "1.5"], "momentum must be a real number in [0, 1), got 1.5"),
+        (["train", "--learning-rate", "-1"],
+         "learning_rate must be a real number in (0, inf), got -1.0"),
         (["fly"], "argument command: invalid choice: 'fly'"),
         ([], "the following arguments are required: command"),
     ],

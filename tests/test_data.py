@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
-from test_idx import idx_bytes
+from conftest import idx_bytes
 
 from backprop import data
 from backprop.idx import IDXFormatError

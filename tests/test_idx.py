@@ -5,15 +5,11 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from conftest import idx_bytes
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backprop.idx import IDXFormatError, parse_idx, read_idx
-
-
-def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
-    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    return header + array.tobytes()
 
 
 def test_reads_bytes_and_every_type_code(tmp_path):

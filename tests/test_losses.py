@@ -4,8 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from backprop.activations import softmax, softmax_derivative
-from backprop.losses import cross_entropy, cross_entropy_delta, one_hot
+from backprop.activations import softmax
+from backprop.losses import cross_entropy, mean_cross_entropy, negative_log_likelihood, one_hot
 
 
 @st.composite
@@ -17,11 +17,20 @@ def predictions(draw):
 
 
 @given(predictions())
-def test_cross_entropy_is_minus_log_probability_of_true_class(prediction):
+def test_the_summed_form_is_n_times_the_mean_to_rounding(prediction):
     labels, y_hat = prediction
-    expected = -np.mean(np.log(y_hat[np.arange(len(labels)), labels]))
-    assert cross_entropy(one_hot(labels, y_hat.shape[1]), y_hat) == pytest.approx(expected,
-                                                                                  rel=1e-12)
+    N = len(labels)
+    mean = mean_cross_entropy(one_hot(labels, y_hat.shape[1]), y_hat)
+    # Both add the same N logarithms in different orders: each sum is within N u of exact.
+    tolerance = 2 * N * np.finfo(np.float64).eps * N * max(abs(mean), 1.0)
+    assert abs(negative_log_likelihood(labels, y_hat) - N * mean) <= tolerance
+
+
+@given(predictions())
+def test_cross_entropy_checks_then_computes_the_mean(prediction):
+    labels, y_hat = prediction
+    targets = one_hot(labels, y_hat.shape[1])
+    assert cross_entropy(targets, y_hat) == mean_cross_entropy(targets, y_hat)
 
 
 def test_cross_entropy_is_finite_at_probability_zero():
@@ -35,16 +44,6 @@ def test_cross_entropy_is_finite_at_probability_zero():
 def test_cross_entropy_in_float32_is_finite_at_probability_zero():
     loss = cross_entropy(np.eye(2, dtype=np.float32), np.eye(2, dtype=np.float32)[::-1])
     assert np.isfinite(loss)
-
-
-@given(predictions())
-def test_delta_is_the_softmax_jacobian_times_the_loss_gradient(prediction):
-    labels, y_hat = prediction
-    y = one_hot(labels, y_hat.shape[1])
-    clipped = np.maximum(y_hat, np.finfo(np.float64).tiny)
-    dC_da = -y / clipped / len(labels)
-    chained = np.einsum("nk,nkm->nm", dC_da, softmax_derivative(y_hat))
-    np.testing.assert_allclose(cross_entropy_delta(y, y_hat), chained, atol=1e-12)
 
 
 def test_one_hot():

@@ -138,7 +138,8 @@ def test_predict_and_loss():
         ({"neurons_per_layer": [4, 3], "activation": "tanh"}, r"unknown activation 'tanh'"),
         ({"neurons_per_layer": [4, 3], "init": "xavier"},
          r"unknown init 'xavier'; choose one of 'uniform', 'fan_in'"),
-        ({"neurons_per_layer": [4, 3], "dtype": np.float16}, r"float32 or float64, got float16"),
+        ({"neurons_per_layer": [4, 3], "dtype": np.float16},
+         r"float32 or float64, got <class .numpy.float16.>"),
     ],
 )
 def test_bad_construction(kwargs, message):

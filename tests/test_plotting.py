@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from conftest import ten_class_dataset
 from hypothesis import given
 from hypothesis import strategies as st
-from test_experiments import small_dataset
 
 from backprop import plotting
 from backprop.experiments import run_experiment
@@ -10,7 +10,7 @@ from backprop.experiments import run_experiment
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    return run_experiment("task4d", small_dataset(), tmp_path_factory.mktemp("results"),
+    return run_experiment("task4d", ten_class_dataset(), tmp_path_factory.mktemp("results"),
                           epochs=3)
 
 
@@ -36,7 +36,7 @@ def test_training_figure(results):
     assert accuracy.get_ylabel() == "accuracy"
     labels = [text.get_text() for text in loss.get_legend().get_texts()]
     assert labels == [f"{r.config.label}: {part}" for r in results
-                      for part in ("training", "validation")]
+                      for part in ("batches", "validation")]
     colours = {line.get_color() for line in loss.get_lines()}
     assert colours == set(plotting.OKABE_ITO[: len(results)])
 

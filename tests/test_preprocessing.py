@@ -1,10 +1,12 @@
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from backprop.preprocessing import normalize, pixel_statistics
+from backprop.preprocessing import assignment_data, normalize, pixel_statistics
 
 pixels = arrays(np.uint8, st.tuples(st.integers(1, 20), st.integers(2, 30)))
 
@@ -17,7 +19,15 @@ def test_statistics_are_those_of_all_pixels(images):
     assert std == pytest.approx(np.sqrt(np.mean((flat - flat.mean()) ** 2)), rel=1e-9, abs=1e-12)
 
 
-@given(pixels.filter(lambda images: images.min() != images.max()))
+@st.composite
+def varied_pixels(draw):
+    """Images with at least two distinct pixel values, so that their deviation is positive."""
+    images = draw(pixels)
+    images[0, 0], images[-1, -1] = 0, 255
+    return images
+
+
+@given(varied_pixels())
 def test_training_set_becomes_zero_mean_unit_deviation_with_bias(images):
     X = normalize(images, *pixel_statistics(images))
     assert X.shape == (images.shape[0], images.shape[1] + 1)
@@ -41,8 +51,8 @@ def test_float32_is_the_rounded_float64():
 @pytest.mark.parametrize(
     ("images", "mean", "std", "message"),
     [
-        (np.ones((2, 3)), 0.0, 0.0, r"positive std, got mean=0.0, std=0.0"),
-        (np.ones((2, 3)), np.nan, 1.0, r"finite mean"),
+        (np.ones((2, 3)), 0.0, 0.0, r"std must be a real number in \(0, inf\), got 0.0"),
+        (np.ones((2, 3)), np.nan, 1.0, r"mean must be a real number in \(-inf, inf\), got nan"),
         (np.ones(3), 0.0, 1.0, r"images must be a 2-D array"),
         (np.array([[np.inf, 1]]), 0.0, 1.0, r"images holds non-finite values"),
     ],
@@ -50,3 +60,14 @@ def test_float32_is_the_rounded_float64():
 def test_bad_input(images, mean, std, message):
     with pytest.raises(ValueError, match=message):
         normalize(images, mean, std)
+
+
+@pytest.mark.skipif(not os.environ.get("BACKPROP_DATA_DIR"),
+                    reason="set BACKPROP_DATA_DIR to a directory with the MNIST files")
+def test_assignment_data_is_the_assignment_split():
+    data = assignment_data()
+    assert data.X_train.shape == (20_000, 785)
+    assert data.X_val.shape == (10_000, 785)
+    np.testing.assert_array_equal(data.X_train[:, -1], 1)
+    assert abs(data.X_train[:, :-1].mean()) < 1e-9
+    assert data.y_train[0] == 5

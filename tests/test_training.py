@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backprop import MLP, History, StopReason, Trainer, TrainingDivergedError, one_hot
-from backprop.training import batch_indices
+from backprop.threads import ThreadPolicy
+from backprop.training import batch_indices, sgd_step
 
 
 def small_problem(seed=0, rows=64, input_size=9, classes=4):
@@ -23,7 +24,7 @@ def test_learns_separable_blobs(blobs):
     assert history.stop_reason == StopReason.EPOCHS
     assert history.val_accuracy[history.steps] >= 0.97
     assert np.mean(model.predict(X_val) == y_val) == history.val_accuracy[history.steps]
-    first, last = list(history.train_loss.values())[:5], list(history.train_loss.values())[-5:]
+    first, last = list(history.batch_loss.values())[:5], list(history.batch_loss.values())[-5:]
     assert np.mean(last) < np.mean(first) / 5
 
 
@@ -72,21 +73,6 @@ def test_trainer_follows_the_update_rule(momentum):
         np.testing.assert_array_equal(w, v)
 
 
-@given(st.floats(0.001, 1.0), st.integers(1, 16), st.integers(0, 1000))
-def test_zero_momentum_is_plain_gradient_descent(learning_rate, batch_size, seed):
-    X, y = small_problem(seed)
-    trained, plain = MLP([8, 4], input_size=9, seed=seed), MLP([8, 4], input_size=9, seed=seed)
-    Trainer(trained, learning_rate, batch_size, momentum=0.0, early_stopping=None,
-            seed=seed).fit(X, y, X, y, epochs=2)
-    rng = np.random.default_rng(seed)
-    for _ in range(2):
-        for batch in batch_indices(len(X), batch_size, rng):
-            for W, g in zip(plain.weights, plain.backward(X[batch], y[batch]), strict=True):
-                W -= learning_rate * g
-    for w, v in zip(trained.weights, plain.weights, strict=True):
-        np.testing.assert_array_equal(w, v)
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_same_seeds_give_bit_identical_runs(dtype):
     X, y = small_problem()
@@ -111,7 +97,7 @@ def test_history_records_every_step_and_five_checks_per_epoch():
         X, y, X[:30], y[:30], epochs=3
     )
     assert history.steps_per_epoch == 10
-    assert list(history.train_loss) == list(range(30))
+    assert list(history.batch_loss) == list(range(30))
     checks = list(range(0, 31, 2))
     assert list(history.val_loss) == list(history.val_accuracy) == checks
     assert list(history.train_accuracy) == checks
@@ -177,13 +163,16 @@ def test_accepts_one_hot_targets_like_labels():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"learning_rate": 0}, r"learning_rate must be a positive number, got 0"),
-        ({"learning_rate": float("inf")}, r"learning_rate must be a positive number"),
+        ({"learning_rate": 0}, r"learning_rate must be a real number in \(0, inf\), got 0"),
+        ({"learning_rate": float("inf")}, r"learning_rate must be a real number in \(0, inf"),
+        ({"learning_rate": "0.1"}, r"learning_rate must be a real number"),
         ({"batch_size": 0}, r"batch_size must be a positive integer, got 0"),
         ({"batch_size": 3.0}, r"batch_size must be a positive integer, got 3.0"),
-        ({"momentum": 1.0}, r"momentum must lie in \[0, 1\), got 1.0"),
-        ({"momentum": -0.1}, r"momentum must lie in \[0, 1\)"),
+        ({"momentum": 1.0}, r"momentum must be a real number in \[0, 1\), got 1.0"),
+        ({"momentum": -0.1}, r"momentum must be a real number in \[0, 1\)"),
         ({"early_stopping": 0}, r"early_stopping must be a positive integer or None"),
+        ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
+        ({"threads": 2}, r"threads must be a ThreadPolicy, got int"),
     ],
 )
 def test_bad_trainer_settings(kwargs, message):
@@ -226,17 +215,21 @@ def test_callbacks_see_every_step_and_check():
         on_step=lambda step, loss: steps.append((step, loss)),
         on_check=lambda step, h: checks.append((step, h.val_loss[step])),
     )
-    assert steps == list(history.train_loss.items())
+    assert steps == list(history.batch_loss.items())
     assert checks == list(history.val_loss.items())
 
 
-def test_blas_threads_setting():
-    with pytest.raises(ValueError, match=r"blas_threads must be a positive integer or None"):
-        Trainer(MLP([4, 3], input_size=5), blas_threads=0)
+def test_the_thread_policy_changes_no_result():
     X, y = small_problem()
-    runs = [Trainer(MLP([8, 4], input_size=9), batch_size=8, blas_threads=threads).fit(
-        X, y, X, y, epochs=1) for threads in (1, 2, None)]
-    assert runs[0].train_loss == runs[1].train_loss == runs[2].train_loss
+    policies = [ThreadPolicy(), ThreadPolicy(2, 2), ThreadPolicy(None, None)]
+    runs = [Trainer(MLP([8, 4], input_size=9), batch_size=8, threads=policy).fit(
+        X, y, X, y, epochs=1) for policy in policies]
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_a_thread_policy_needs_positive_counts():
+    with pytest.raises(ValueError, match=r"step_threads must be a positive integer or None"):
+        ThreadPolicy(step_threads=0)
 
 
 def test_checks_measure_the_whole_sets(blobs):
@@ -246,24 +239,20 @@ def test_checks_measure_the_whole_sets(blobs):
         X_train, y_train, X_val, y_val, epochs=1)
     final = history.steps
     assert history.val_loss[final] == pytest.approx(model.loss(X_val, y_val), rel=1e-12)
-    assert history.train_set_loss[final] == pytest.approx(model.loss(X_train, y_train),
+    assert history.train_loss[final] == pytest.approx(model.loss(X_train, y_train),
                                                           rel=1e-12)
     assert history.val_accuracy[final] == np.mean(model.predict(X_val) == y_val)
 
 
-def test_step_is_one_momentum_update_and_keeps_its_velocity():
+def test_step_is_one_sgd_step_that_keeps_its_velocity():
     X, y = small_problem()
     model, reference = MLP([8, 4], input_size=9), MLP([8, 4], input_size=9)
     trainer = Trainer(model, learning_rate=0.05, momentum=0.9)
     velocities = [np.zeros_like(W) for W in reference.weights]
     for batch in (slice(0, 8), slice(8, 16)):
         loss = trainer.step(X[batch], y[batch])
-        assert loss == reference.loss(X[batch], y[batch])
-        for W, v, g in zip(reference.weights, velocities,
-                           reference.backward(X[batch], y[batch]), strict=True):
-            v *= 0.9
-            v += g
-            W -= 0.05 * v
+        assert loss == sgd_step(reference.weights, velocities, X[batch], one_hot(y[batch], 4),
+                                reference.activation, 0.05, 0.9)
     for w, v in zip(model.weights, reference.weights, strict=True):
         np.testing.assert_array_equal(w, v)
     with pytest.raises(ValueError, match=r"X_batch has 3 columns but 9 are expected"):

@@ -1,10 +1,21 @@
-r"""Derivatives of the hidden-layer activations, in terms of what the forward pass keeps."""
+r"""Derivatives of the hidden-layer activations, in terms of what the forward pass keeps.
+
+Each proof runs the activation and its derivative as the trainer finds them
+(:data:`backprop.activations.ACTIVATIONS`) on a SymPy symbol, and compares the derivative
+the package computes from the output :math:`a` with :func:`sympy.diff` of the package's own
+activation.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
 import sympy as sp
 
+from backprop import activations
 from backprop.derivations.core import Derivation, Step, register
+from backprop.derivations.symbolic import activation
 
 z = sp.Symbol("z", real=True)
 a = sp.Symbol("a", real=True)
@@ -14,6 +25,13 @@ SIGMOID = sp.Lambda(z, 1 / (1 + sp.exp(-z)))
 A, S = sp.symbols("A S", positive=True)
 IMPROVED_SIGMOID_SCALE = sp.Rational(17159, 10000)
 IMPROVED_SIGMOID_SLOPE = sp.Rational(2, 3)
+
+
+def _derivative_residual(name: str, z: sp.Symbol) -> sp.Basic:
+    """SymPy's derivative of the package's activation, minus the package's derivative."""
+    f = activation(name)
+    a = f.function(np.array([z], dtype=object))
+    return sp.diff(a[0], z) - f.derivative(a)[0]
 
 
 def _unevaluated_product(*factors: sp.Basic) -> sp.Basic:
@@ -38,9 +56,14 @@ SIGMOID_DERIVATIVE = register(
             Step(sigma(z) * (1 - sigma(z)), "definition of the sigmoid again"),
             Step(a * (1 - a), "with the output $a = \\sigma(z)$"),
         ),
-        scope="for every real z",
-        justifies=("backprop.activations.sigmoid_derivative",),
+        scope=(
+            "for every real z: sigmoid_derivative of the package's sigmoid(z) equals "
+            "sympy.diff of sigmoid(z)"
+        ),
+        justifies=("backprop.activations.sigmoid", "backprop.activations.sigmoid_derivative"),
         definitions={a: sigma(z), sigma: SIGMOID},
+        claim_checked=True,
+        instances=lambda: iter([_derivative_residual("sigmoid", z)]),
     )
 )
 
@@ -57,9 +80,13 @@ SIGMOID_TANH_FORM = register(
                  "add and subtract $e^{-z/2}$ above"),
             Step((1 + sp.tanh(z / 2)) / 2, "definition of $\\tanh$"),
         ),
-        scope="for every real z",
+        scope="for every real z: the package's sigmoid(z) equals 1 / (1 + exp(-z))",
         justifies=("backprop.activations.sigmoid",),
         definitions={sigma: SIGMOID},
+        claim_checked=True,
+        instances=lambda: iter([
+            activations.sigmoid(np.array([z], dtype=object))[0] - SIGMOID(z)
+        ]),
     )
 )
 
@@ -78,14 +105,17 @@ IMPROVED_SIGMOID_DERIVATIVE = register(
             Step(S * (A - a**2 / A), "in terms of the output $a = f(z)$"),
         ),
         scope=(
-            "for every real z and every amplitude A > 0 and slope S > 0; the improved "
-            "sigmoid takes A = 1.7159 and S = 2/3"
+            "for every real z and every amplitude A > 0 and slope S > 0, passed to the "
+            "package's functions as symbols; the package's defaults are A = 1.7159 and "
+            "S = 2/3 in floating point"
         ),
         justifies=(
             "backprop.activations.improved_sigmoid",
             "backprop.activations.improved_sigmoid_derivative",
         ),
         definitions={a: f(z), f: sp.Lambda(z, A * sp.tanh(S * z))},
+        claim_checked=True,
+        instances=lambda: iter([_derivative_residual("improved_sigmoid", z)]),
     )
 )
 
@@ -93,15 +123,10 @@ z_positive = sp.Symbol("z", positive=True)
 z_negative = sp.Symbol("z", negative=True)
 
 
-def _relu_cases() -> list[sp.Basic]:
-    """Both sides of the claim on each side of the kink."""
-    residuals = []
+def _relu_cases() -> Iterator[sp.Basic]:
+    """The package's derivative against SymPy's on each side of the kink."""
     for case in (z_positive, z_negative):
-        output = sp.Max(0, case)
-        lhs = sp.Derivative(output, case).doit()
-        rhs = sp.Piecewise((1, output > 0), (0, True))
-        residuals.append(lhs - rhs)
-    return residuals
+        yield _derivative_residual("relu", case)
 
 
 RELU_DERIVATIVE = register(
@@ -118,8 +143,8 @@ RELU_DERIVATIVE = register(
             Step(sp.Integer(0), "whose slope is 0, and $a = 0$"),
         ),
         scope=(
-            "for every real z other than 0, by its two cases; at z = 0 there is no "
-            "derivative and the code takes 0"
+            "for every real z other than 0, by its two cases, on the package's relu and "
+            "relu_derivative; at z = 0 there is no derivative and the code takes 0"
         ),
         justifies=("backprop.activations.relu", "backprop.activations.relu_derivative"),
         instances=_relu_cases,

@@ -1,21 +1,30 @@
 r"""Backpropagation: Task 1a's hidden-layer rule, the delta recurrence, Task 1b's batch form.
 
-The proofs build small networks from symbolic weights and inputs, differentiate the loss with
-:func:`sympy.diff` weight by weight, and compare with what the recurrence computes. The hidden
-activation is an undefined function :math:`f`, so every proof holds for any differentiable
-activation; the recurrence and the batched form are proved for an undefined loss
-:math:`\ell` of the output logits too, since :data:`~backprop.derivations.softmax` shows that
-softmax with cross-entropy gives :math:`\partial \ell / \partial z_k = \hat y_k - y_k`.
+Each proof runs the package's own :func:`backprop.network.forward`,
+:func:`backprop.losses.mean_cross_entropy`, :func:`backprop.losses.cross_entropy_delta` and
+:func:`backprop.network.backward` on weights, inputs and targets that are SymPy symbols, and
+compares every gradient entry with :func:`sympy.diff` of the package's own loss. With the
+undefined activation :math:`f` a proof holds for every differentiable activation; with the
+package's activations it holds for the code the trainer runs.
 """
 
 from __future__ import annotations
 
-from itertools import pairwise
+from collections.abc import Iterator
 
+import numpy as np
 import sympy as sp
 
+from backprop import losses, network, training
 from backprop.derivations.core import Derivation, Step, register
-from backprop.derivations.softmax import softmax
+from backprop.derivations.softmax import SOFTMAX_CROSS_ENTROPY
+from backprop.derivations.symbolic import (
+    activation,
+    matrix,
+    network_residuals,
+    targets,
+    weight_matrices,
+)
 
 f = sp.Function("f")
 loss = sp.Function("ell")
@@ -25,11 +34,6 @@ _u = sp.Dummy("u")
 def f_prime(z: sp.Basic) -> sp.Basic:
     """:math:`f'(z)` for the undefined activation :math:`f`."""
     return sp.Derivative(f(_u), _u).subs(_u, z)
-
-
-def weight_matrix(name: str, rows: int, columns: int) -> sp.Matrix:
-    """A matrix of distinct weight symbols ``name_rc``, counted from 1."""
-    return sp.Matrix(rows, columns, lambda r, c: sp.Symbol(f"{name}_{r + 1}{c + 1}", real=True))
 
 
 # Task 1a, in the course's notation: w_ji from input i to hidden unit j, w_kj from hidden unit
@@ -45,45 +49,9 @@ y_hat = sp.IndexedBase("\\hat{y}", real=True)
 alpha, C = sp.symbols("alpha C")
 
 
-def _task_1a_instances() -> list[sp.Basic]:
+def _task_1a_instances() -> Iterator[sp.Basic]:
     sizes = TASK_1A_SIZES
-    inputs = sp.Matrix(sp.symbols(f"x1:{sizes['I'] + 1}", real=True))
-    hidden_weights = weight_matrix("w", sizes["J"], sizes["I"])
-    output_weights = weight_matrix("v", sizes["K"], sizes["J"])
-    targets = list(sp.symbols(f"y1:{sizes['K']}", real=True))
-    targets.append(1 - sum(targets))
-
-    def loss_of_hidden(z_hidden: sp.Matrix) -> tuple[sp.Basic, list[sp.Basic]]:
-        z_output = output_weights * z_hidden.applyfunc(f)
-        outputs = softmax(list(z_output))
-        log_total = sp.log(sum(sp.exp(logit) for logit in z_output))
-        cost = -sum(t * (logit - log_total) for t, logit in zip(targets, z_output, strict=True))
-        return cost, outputs
-
-    z_hidden = hidden_weights * inputs
-    cost, outputs = loss_of_hidden(z_hidden)
-    delta_output = [o - t for o, t in zip(outputs, targets, strict=True)]
-    delta_hidden = [
-        f_prime(z_hidden[jj]) * sum(output_weights[kk, jj] * delta_output[kk]
-                                    for kk in range(sizes["K"]))
-        for jj in range(sizes["J"])
-    ]
-    residuals = [
-        sp.diff(cost, hidden_weights[jj, ii]) - delta_hidden[jj] * inputs[ii]
-        for jj in range(sizes["J"])
-        for ii in range(sizes["I"])
-    ]
-    # The middle step on its own: with the hidden pre-activations as free symbols, the loss's
-    # derivative by z_j is delta_j.
-    free = sp.Matrix(sp.symbols(f"u1:{sizes['J'] + 1}", real=True))
-    free_cost, free_outputs = loss_of_hidden(free)
-    residuals.extend(
-        sp.diff(free_cost, free[jj])
-        - f_prime(free[jj]) * sum(output_weights[kk, jj] * (free_outputs[kk] - targets[kk])
-                                  for kk in range(sizes["K"]))
-        for jj in range(sizes["J"])
-    )
-    return residuals
+    yield from network_residuals([sizes["I"], sizes["J"], sizes["K"]], 1, "f")
 
 
 HIDDEN_LAYER_UPDATE = register(
@@ -100,84 +68,60 @@ HIDDEN_LAYER_UPDATE = register(
                  "chain rule through $a_j = f(z_j)$ and each $z_k$",
                  lhs=sp.Derivative(C, zz[j]), checked=False),
             Step(f_prime(zz[j]) * sp.Sum(w[k, j] * delta[k], (k, 1, K)),
-                 "$\\delta_k = \\hat y_k - y_k$ (softmax-cross-entropy)", checked=False),
+                 f"$\\delta_k = \\hat y_k - y_k$ ({SOFTMAX_CROSS_ENTROPY.name})", checked=False),
             Step(delta[j], "which defines $\\delta_j$", checked=False),
             Step(w[j, i] - alpha * delta[j] * x[i],
                  "gradient descent with learning rate $\\alpha$",
                  lhs=sp.Symbol("w_{ji}'"), checked=False),
         ),
         scope=(
-            "for any differentiable activation f and one-hot (or any normalised) targets, "
-            "with I = 3 inputs, J = 2 hidden and K = 3 output units: every derivative "
-            "dC/dw_ji from sympy.diff, and dC/dz_j on its own"
+            "for any differentiable activation f and targets that sum to 1 (one-hot rows "
+            "among them), with I = 3 inputs, J = 2 hidden and K = 3 output units: every "
+            "entry of both gradients from the package's backward pass equals sympy.diff of "
+            "the package's loss, through its forward pass and softmax"
         ),
-        justifies=("backprop.network.MLP.backward", "backprop.network.MLP._backward"),
+        justifies=(
+            "backprop.network.forward",
+            "backprop.network.backward",
+            "backprop.losses.mean_cross_entropy",
+            "backprop.losses.cross_entropy_delta",
+            "backprop.activations.softmax",
+        ),
         instances=_task_1a_instances,
     )
 )
 
 
-def network_gradients(
-    sizes: list[int], samples: int
-) -> tuple[sp.Basic, list[sp.Matrix], list[sp.Matrix]]:
-    r"""A symbolic network in the code's matrix notation, and its gradients by the recurrence.
-
-    Parameters
-    ----------
-    sizes : list of int
-        Units per layer, inputs first.
-    samples : int
-        Rows :math:`N` of the batch.
-
-    Returns
-    -------
-    cost : sympy expression
-        :math:`C = \frac1N \sum_n \ell(z^{(L)}_n)` for the undefined loss :math:`\ell`.
-    weights : list of sympy.Matrix
-        :math:`W^{(1)}, \dots, W^{(L)}`, each ``(fan_in, fan_out)`` of distinct symbols.
-    gradients : list of sympy.Matrix
-        :math:`A^{(l-1)\top} \Delta^{(l)} / N`, with :math:`\Delta^{(L)}` the rows
-        :math:`\nabla \ell(z^{(L)}_n)` and
-        :math:`\Delta^{(l)} = f'(Z^{(l)}) \odot \Delta^{(l+1)} W^{(l+1)\top}`.
-    """
-    weights = [weight_matrix(f"w{l}", n_in, n_out)
-               for l, (n_in, n_out) in enumerate(pairwise(sizes), start=1)]
-    a = [sp.Matrix(samples, sizes[0], lambda n, c: sp.Symbol(f"x_{n + 1}{c + 1}", real=True))]
-    z = []
-    for W in weights:
-        z.append(a[-1] * W)
-        a.append(z[-1].applyfunc(f))
-    logits = z[-1]
-    cost = sum(loss(*logits.row(n)) for n in range(samples)) / samples
-    free = sp.symbols(f"t1:{sizes[-1] + 1}", real=True)
-    Delta = sp.Matrix(
-        samples, sizes[-1],
-        lambda n, c: sp.diff(loss(*free), free[c]).subs(dict(zip(free, logits.row(n),
-                                                                 strict=True))),
-    )
-    gradients = []
-    for l in range(len(weights), 0, -1):
-        gradients.append(a[l - 1].T * Delta / samples)
-        if l > 1:
-            Delta = z[l - 2].applyfunc(f_prime).multiply_elementwise(Delta * weights[l - 1].T)
-    return cost, weights, gradients[::-1]
-
-
-def _differences(sizes: list[int], samples: int) -> list[sp.Basic]:
-    cost, weights, gradients = network_gradients(sizes, samples)
-    return [
-        derivative_matrix(cost, W) - gradient
-        for W, gradient in zip(weights, gradients, strict=True)
-    ]
-
-
-def derivative_matrix(cost: sp.Basic, W: sp.Matrix) -> sp.Matrix:
-    r""":math:`\partial C / \partial W` entry by entry, by :func:`sympy.diff`."""
-    return W.applyfunc(lambda weight: sp.diff(cost, weight))
-
-
-RECURRENCE_SIZES = [2, 3, 2, 2, 2]
+RECURRENCE_SIZES = ([2, 2, 2], [2, 2, 2, 2], [2, 2, 2, 2, 2])
+"""Networks of one, two and three hidden layers, inputs first."""
+RECURRENCE_ACTIVATIONS = ("f", "sigmoid", "improved_sigmoid", "relu")
 BATCHED_SIZES, BATCH = [3, 2, 2], 3
+
+
+def _batched_instances() -> Iterator[sp.Basic]:
+    yield from network_residuals(BATCHED_SIZES, BATCH, "f")
+    # One step of the trainer's sgd_step, without momentum, moves every weight by -alpha
+    # times SymPy's derivative of the package's loss.
+    f = activation("f")
+    weights = weight_matrices(BATCHED_SIZES)
+    X, Y = matrix("x", BATCH, BATCHED_SIZES[0]), targets(BATCH, BATCHED_SIZES[-1])
+    cost = losses.mean_cross_entropy(Y, network.forward(weights, X, f)[-1])
+    updated = [W.copy() for W in weights]
+    velocities = [np.zeros(W.shape, dtype=object) for W in weights]
+    training.sgd_step(updated, velocities, X, Y, f, alpha, 0)
+    for W, after in zip(weights, updated, strict=True):
+        for index in np.ndindex(W.shape):
+            yield after[index] - (W[index] - alpha * sp.diff(cost, W[index]))
+
+
+def _recurrence_instances() -> Iterator[sp.Basic]:
+    # Shallow networks first: a wrong function is caught in seconds, not after the deep ones.
+    for sizes in RECURRENCE_SIZES:
+        for name in RECURRENCE_ACTIVATIONS:
+            # The ReLU has no derivative at 0: positive inputs and weights keep every unit
+            # active.
+            signs = {"positive": True} if name == "relu" else {}
+            yield from network_residuals(sizes, 1, name, **signs)
 
 n_, m_, N_ = sp.symbols("n m N", integer=True, positive=True)
 
@@ -211,12 +155,22 @@ DELTA_RECURRENCE = register(
                  lhs=GRADIENT, checked=False),
         ),
         scope=(
-            "for any differentiable activation f and any loss of the output logits, for a "
-            f"network of widths {'-'.join(map(str, RECURRENCE_SIZES))} (three hidden layers): "
-            "every entry of every weight gradient"
+            "for networks of one, two and three hidden layers of width 2 with 2 inputs and 2 "
+            "classes, each with an undefined activation f, the sigmoid, the improved sigmoid "
+            "(for every amplitude A and slope S) and the ReLU (with positive inputs and "
+            "weights, so every unit is active): every entry of every weight gradient from the "
+            "package's backward pass equals sympy.diff of the package's loss"
         ),
-        justifies=("backprop.network.MLP.backward", "backprop.network.MLP._backward"),
-        instances=lambda: _differences(RECURRENCE_SIZES, 1),
+        justifies=(
+            "backprop.network.forward",
+            "backprop.network.backward",
+            "backprop.activations.sigmoid",
+            "backprop.activations.sigmoid_derivative",
+            "backprop.activations.improved_sigmoid",
+            "backprop.activations.improved_sigmoid_derivative",
+            "backprop.activations.relu_derivative",
+        ),
+        instances=_recurrence_instances,
     )
 )
 
@@ -234,12 +188,19 @@ BATCHED_GRADIENT = register(
                  lhs=GRADIENT, checked=False),
         ),
         scope=(
-            "for any differentiable activation f and any loss of the output logits, for a "
-            f"batch of N = {BATCH} samples through a "
-            f"{'-'.join(map(str, BATCHED_SIZES))} network: every entry of both weight "
-            "gradients"
+            f"for any differentiable activation f, for a batch of N = {BATCH} samples "
+            f"through a {'-'.join(map(str, BATCHED_SIZES))} network: every entry of both "
+            "weight gradients from the package's backward pass equals sympy.diff of the "
+            "package's mean loss over the batch, and one sgd_step without momentum moves "
+            "each weight by -alpha times that derivative"
         ),
-        justifies=("backprop.network.MLP.backward", "backprop.network.MLP._backward"),
-        instances=lambda: _differences(BATCHED_SIZES, BATCH),
+        justifies=(
+            "backprop.network.forward",
+            "backprop.network.backward",
+            "backprop.losses.mean_cross_entropy",
+            "backprop.losses.cross_entropy_delta",
+            "backprop.training.sgd_step",
+        ),
+        instances=lambda: _batched_instances(),
     )
 )

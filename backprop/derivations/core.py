@@ -6,10 +6,11 @@ import ast
 import importlib
 import inspect
 import textwrap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,21 @@ class Derivation:
         What exactly is proved: "for all real z", "for every number of classes K >= 2",
         "for I = 3 inputs, J = 2 hidden and K = 3 output units", ...
     justifies : tuple of str
-        Qualified names of the numpy functions that compute what the claim states.
+        Qualified names of the package's functions that compute what the claim states. The
+        proof runs each of them on SymPy symbols, looked up where the package keeps it, so
+        a change to any of them makes the proof fail (unless :attr:`scope` says otherwise).
     definitions : mapping
         Symbols (or undefined functions) that the book shows for readability, and what they
         stand for; they are substituted before anything is proved.
     instances : callable, optional
-        For claims stated with indices, generic sizes or cases: returns the expressions that
-        must vanish at the concrete sizes (or in the cases) of :attr:`scope`, in place of the
-        claim as it stands. Steps marked ``checked`` are proved as they stand either way.
+        Runs the justified functions on symbols and yields the expressions that must vanish:
+        the package's result minus what SymPy's own differentiation (or the textbook
+        definition) gives, at the sizes and in the cases :attr:`scope` names. They replace
+        the claim as it stands, which is written for the reader. Steps marked ``checked``
+        are proved as they stand either way.
+    claim_checked : bool
+        With :attr:`instances`, prove the claim as it stands too (definitions substituted);
+        without them the claim is always proved as it stands.
     """
 
     name: str
@@ -64,27 +72,31 @@ class Derivation:
     justifies: tuple[str, ...]
     definitions: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
     instances: Callable[[], Iterable[sp.Basic]] | None = None
+    claim_checked: bool = False
 
-    def residuals(self) -> list[sp.Basic]:
-        """The expressions whose vanishing proves the derivation, definitions substituted."""
-        if self.instances is not None:
-            expressions = list(self.instances())
-        else:
-            expressions = [self.claim.lhs - self.claim.rhs]
+    def residuals(self) -> Iterator[sp.Basic]:
+        """The expressions whose vanishing proves the derivation, one at a time.
+
+        The checked steps come first (definitions substituted), then the claim: the
+        instances that run the package's functions, or the claim as it stands.
+        """
         previous = None
         for step in self.steps:
             lhs = step.lhs if step.lhs is not None else previous
             if step.checked and lhs is not None:
-                expressions.append(lhs - step.rhs)
+                yield self._substitute(lhs - step.rhs)
             previous = step.rhs
-        return [self._substitute(expression) for expression in expressions]
+        if self.instances is None or self.claim_checked:
+            yield self._substitute(self.claim.lhs - self.claim.rhs)
+        if self.instances is not None:
+            yield from self.instances()
 
     def verify(self) -> bool:
         """Prove the claim and every checked step symbolically.
 
-        Each residual is expanded and, failing that, simplified; the derivation is proved
-        when every residual is identically zero. No value is ever sampled: a residual that
-        does not simplify to zero counts as unproved, never as nearly proved.
+        Each residual must be identically zero (:func:`is_zero`); the first that is not ends
+        the proof. No value is ever sampled: a residual that does not reduce to zero counts
+        as unproved, never as nearly proved.
 
         Returns
         -------
@@ -127,19 +139,30 @@ def prose_latex(text: str) -> str:
 
 
 def is_zero(expression: sp.Basic) -> bool:
-    """Whether ``expression`` (a scalar or a matrix) is identically zero.
+    """Whether ``expression`` (a scalar, a matrix or an array) is identically zero.
 
-    Cheap rewritings are tried first: ``expand`` settles polynomial identities, ``together``
-    then ``expand`` rational ones. Where both fail, ``simplify`` (after writing every function
+    First the residual is made :func:`generic`: every exponential, tanh, maximum, step and
+    undefined function becomes a free symbol. If the result is zero as a rational function of
+    those symbols it is zero for every value they stand for, so that settles the many
+    identities of backpropagation, which hold by the chain rule alone, without expanding
+    nested functions. Then ``expand`` settles polynomial identities and ``together`` with
+    ``expand`` rational ones. Where all fail, ``simplify`` (after writing every function
     through ``exp``) is tried on expressions of at most :data:`SIMPLIFY_LIMIT` operations,
     those of identities between a few transcendental functions; a larger one is reported as
     unproved at once rather than after minutes of searching. Each rewriting keeps the
-    expression's value, so a result of zero is a proof, and ``False`` means "not proved".
+    expression's value or generalises it, so a result of zero is a proof, and ``False``
+    means "not proved".
     """
-    if isinstance(expression, sp.MatrixBase):
+    if isinstance(expression, sp.MatrixBase | sp.NDimArray):
         return all(is_zero(entry) for entry in expression)
+    if hasattr(expression, "dtype"):
+        return all(is_zero(entry) for entry in expression.flat)
     expression = sp.sympify(expression)
-    if sp.expand(expression) == 0 or sp.expand(sp.together(expression)) == 0:
+    if _vanishes(generic(expression)):
+        return True
+    if sp.count_ops(expression) > SIMPLIFY_LIMIT:
+        return False
+    if sp.expand(expression) == 0 or _vanishes(expression):
         return True
     if sp.count_ops(expression) > SIMPLIFY_LIMIT:
         return False
@@ -148,6 +171,51 @@ def is_zero(expression: sp.Basic) -> bool:
 
 SIMPLIFY_LIMIT = 200
 """The largest expression (in operations) that :func:`is_zero` hands to ``simplify``."""
+
+
+def _vanishes(expression: sp.Basic) -> bool:
+    numerator, _ = sp.fraction(sp.together(expression))
+    return sp.expand(numerator) == 0
+
+
+_PLACEHOLDERS = sp.symbols("p0:9")
+
+
+def _derivative_at_point(subs: sp.Subs) -> sp.Basic:
+    """A ``Subs`` as an undefined function of its point, named by what it differentiates."""
+    placeholders = dict(zip(subs.variables, _PLACEHOLDERS, strict=False))
+    return sp.Function(f"at[{subs.expr.xreplace(placeholders)}]")(*subs.point)
+
+
+def generic(expression: sp.Basic) -> sp.Basic:
+    r"""``expression`` with every non-rational function replaced by a free symbol.
+
+    Exponentials are split over sums first, and :math:`e^{-u}` becomes the reciprocal of
+    :math:`e^{u}`'s symbol and :math:`\tanh(-u)` the negative of :math:`\tanh(u)`'s, so
+    that the relations the chain rule relies on survive. The derivative of an undefined
+    function at a point, however SymPy names its dummy variable, is one symbol per point.
+    An identity of the result holds for every value of the new symbols, and so in
+    particular for the values of the functions they replaced.
+    """
+    expression = expression.replace(lambda e: isinstance(e, sp.Subs), _derivative_at_point)
+    expression = sp.expand_power_exp(expression)
+    symbols: dict[object, sp.Dummy] = {}
+
+    def symbol(key: object) -> sp.Dummy:
+        return symbols.setdefault(key, sp.Dummy())
+
+    def replace(e: sp.Basic) -> sp.Basic:
+        if isinstance(e, sp.exp | sp.tanh):
+            argument = e.args[0]
+            odd = argument.could_extract_minus_sign()
+            value = symbol((e.func, -argument if odd else argument))
+            if not odd:
+                return value
+            return 1 / value if isinstance(e, sp.exp) else -value
+        return symbol(e)
+
+    kinds = (sp.exp, sp.tanh, sp.Max, sp.Heaviside, sp.Piecewise, AppliedUndef)
+    return expression.replace(lambda e: isinstance(e, kinds), replace)
 
 
 DERIVATIONS: dict[str, Derivation] = {}

@@ -1,9 +1,16 @@
-r"""Counting parameters, and the width of two hidden layers that matches one of 64 units."""
+r"""Counting parameters, and the width of two hidden layers that matches one of 64 units.
+
+Both proofs run the package's own :func:`backprop.network.parameter_count` on symbolic layer
+sizes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import sympy as sp
 
+from backprop import network
 from backprop.derivations.core import Derivation, Step, register
 
 I, J, K, L = sp.symbols("I J K L", integer=True, positive=True)
@@ -15,28 +22,33 @@ P = sp.Symbol("P")
 
 
 def parameters_one_hidden(inputs: sp.Basic, hidden: sp.Basic, classes: sp.Basic) -> sp.Basic:
-    """Weights of an inputs-hidden-classes network whose bias is an extra input."""
+    """Weights of an inputs-hidden-classes network whose bias is an extra input, as written."""
     return (inputs + 1) * hidden + hidden * classes
 
 
 def parameters_two_hidden(inputs: sp.Basic, width: sp.Basic, classes: sp.Basic) -> sp.Basic:
-    """Weights of a network with two hidden layers of the same width, bias as an input."""
-    return (inputs + 1) * width + width * width + width * classes
+    """Weights of two hidden layers of the same width, bias as an input, by the package."""
+    return network.parameter_count([inputs + 1, width, width, classes])
 
 
 def equal_width(inputs: sp.Basic = I, hidden: sp.Basic = J, classes: sp.Basic = K) -> sp.Basic:
     """The width of two equal hidden layers with as many weights as one hidden layer.
 
-    SymPy solves the quadratic :math:`(I + 1)h + h^2 + hK = (I + 1)J + JK` for :math:`h`;
-    as ``h`` is declared positive, SymPy keeps only the positive one of its two roots.
+    SymPy solves the quadratic :math:`(I + 1)h + h^2 + hK = (I + 1)J + JK` for :math:`h`,
+    both sides counted by the package's :func:`~backprop.network.parameter_count`; as ``h``
+    is declared positive, SymPy keeps only the positive one of its two roots.
     """
     roots = sp.solve(
         sp.Eq(parameters_two_hidden(inputs, h, classes),
-              parameters_one_hidden(inputs, hidden, classes)),
+              network.parameter_count([inputs + 1, hidden, classes])),
         h,
     )
     (positive,) = roots
     return positive
+
+
+def _equal_width_instances() -> Iterator[sp.Basic]:
+    yield parameters_two_hidden(I, equal_width(), K) - parameters_one_hidden(I, J, K)
 
 
 PARAMETER_COUNT = register(
@@ -53,8 +65,13 @@ PARAMETER_COUNT = register(
             Step(I * J + J + J * K,
                  "$I J$ weights, $J$ hidden biases, $J K$ weights"),
         ),
-        scope="for every number of inputs I, hidden units J and classes K",
-        justifies=("backprop.network.count_parameters",),
+        scope=(
+            "for every number of inputs I, hidden units J and classes K: the package's "
+            "parameter_count of the sizes I + 1, J, K"
+        ),
+        justifies=("backprop.network.parameter_count",),
+        claim_checked=True,
+        instances=lambda: iter([network.parameter_count([I + 1, J, K]) - (I * J + J + J * K)]),
     )
 )
 
@@ -72,10 +89,13 @@ EQUAL_WIDTH = register(
             Step(equal_width(), "its positive root", lhs=h, checked=False),
         ),
         scope=(
-            "for every I, J and K: the root is proved to solve the equation; for 784 inputs, "
-            "64 hidden units and 10 classes it is not a whole number, so the book compares "
-            "the widths on either side"
+            "for every I, J and K: the root SymPy finds now, with the package's "
+            "parameter_count on both sides, is proved to give two hidden layers the "
+            "parameters of one as written out; for 784 inputs, 64 hidden units and 10 "
+            "classes it is not a whole number, so the book compares the widths on either side"
         ),
-        justifies=("backprop.network.count_parameters",),
+        justifies=("backprop.network.parameter_count",),
+        claim_checked=True,
+        instances=_equal_width_instances,
     )
 )

@@ -2,15 +2,23 @@ r"""The softmax output layer and the cross-entropy loss.
 
 Each claim here is stated for any number of classes :math:`K`. The proofs split the sum
 :math:`\sum_j e^{z_j}` into the terms that depend on the logit being varied and a positive
-rest :math:`R` that does not, which makes them hold for every :math:`K \ge 2` at once; they are
-then checked in full, every entry of every Jacobian, for :math:`K = 2, \dots, 6`.
+rest :math:`R` that does not, which makes them hold for every :math:`K \ge 2` at once. Then
+they run the package's own :func:`~backprop.activations.softmax`,
+:func:`~backprop.activations.softmax_derivative` and losses on rows of symbolic logits, for
+the numbers of classes in :data:`CHECKED_CLASSES`, and compare every entry with SymPy's
+differentiation of the package's softmax and loss, the shift by each row's maximum included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
 import sympy as sp
 
+from backprop import activations, losses
 from backprop.derivations.core import Derivation, Step, register
+from backprop.derivations.symbolic import matrix, targets
 
 K = sp.Symbol("K", integer=True, positive=True)
 j, k, m = sp.symbols("j k m", integer=True, positive=True)
@@ -21,7 +29,10 @@ C = sp.Symbol("C")
 c = sp.Symbol("c", real=True)
 R = sp.Symbol("R", positive=True)
 z_k, z_m = sp.symbols("z_k z_m", real=True)
-CHECKED_CLASSES = range(2, 7)
+CHECKED_CLASSES = range(2, 5)
+"""The numbers of classes at which the package's functions run on symbols."""
+BATCH = 2
+"""Rows of logits the package's functions see at once."""
 
 
 def softmax(logits: list[sp.Basic]) -> list[sp.Basic]:
@@ -30,20 +41,21 @@ def softmax(logits: list[sp.Basic]) -> list[sp.Basic]:
     return [sp.exp(logit) / total for logit in logits]
 
 
-def _logits(classes: int) -> list[sp.Symbol]:
-    return list(sp.symbols(f"z1:{classes + 1}", real=True))
+def _logit_rows(classes: int) -> np.ndarray:
+    return matrix("z", BATCH, classes)
 
 
-def _shift_instances() -> list[sp.Basic]:
-    general = sp.exp(z_k - c) / (sp.exp(z_k - c) + sp.exp(-c) * R) - sp.exp(z_k) / (
+def _shift_instances() -> Iterator[sp.Basic]:
+    yield sp.exp(z_k - c) / (sp.exp(z_k - c) + sp.exp(-c) * R) - sp.exp(z_k) / (
         sp.exp(z_k) + R
     )
-    explicit = []
     for classes in CHECKED_CLASSES:
-        logits = _logits(classes)
-        shifted = softmax([logit - c for logit in logits])
-        explicit.extend(s - t for s, t in zip(shifted, softmax(logits), strict=True))
-    return [general, *explicit]
+        logits = _logit_rows(classes)
+        # The package subtracts each row's largest logit; the definition subtracts nothing.
+        computed = activations.softmax(logits)
+        for n in range(BATCH):
+            yield from (s - t for s, t in zip(computed[n], softmax(list(logits[n])),
+                                               strict=True))
 
 
 SOFTMAX_SHIFT = register(
@@ -63,8 +75,9 @@ SOFTMAX_SHIFT = register(
         ),
         scope=(
             "for every number of classes K >= 2 and every shift c (the other classes enter "
-            "through their sum R), and written out in full for K = 2 to 6; the code shifts "
-            "by each row's largest logit, so that no exponent is positive"
+            "through their sum R); and the package's softmax, which shifts each row by its "
+            "largest logit so that no exponent is positive, equals the unshifted definition "
+            f"entry by entry for K = {CHECKED_CLASSES.start} to {CHECKED_CLASSES.stop - 1}"
         ),
         justifies=("backprop.activations.softmax",),
         instances=_shift_instances,
@@ -72,18 +85,18 @@ SOFTMAX_SHIFT = register(
 )
 
 
-def _jacobian_instances() -> list[sp.Basic]:
+def _jacobian_instances() -> Iterator[sp.Basic]:
     own = sp.exp(z_m) / (sp.exp(z_m) + R)
     other_total = sp.exp(z_k) + sp.exp(z_m) + R
     other, varied = sp.exp(z_k) / other_total, sp.exp(z_m) / other_total
-    residuals = [sp.diff(own, z_m) - own * (1 - own), sp.diff(other, z_m) + other * varied]
+    yield sp.diff(own, z_m) - own * (1 - own)
+    yield sp.diff(other, z_m) + other * varied
     for classes in CHECKED_CLASSES:
-        logits = _logits(classes)
-        outputs = sp.Matrix(softmax(logits))
-        jacobian = outputs.jacobian(logits)
-        expected = sp.diag(*outputs) - outputs * outputs.T  # a_k ([k = m] - a_m)
-        residuals.append(jacobian - expected)
-    return residuals
+        logits = _logit_rows(classes)
+        outputs = activations.softmax(logits)
+        jacobians = activations.softmax_derivative(outputs)
+        for n, k, m in np.ndindex(BATCH, classes, classes):
+            yield sp.diff(outputs[n, k], logits[n, m]) - jacobians[n, k, m]
 
 
 SOFTMAX_JACOBIAN = register(
@@ -105,8 +118,10 @@ SOFTMAX_JACOBIAN = register(
             Step(-a[k] * a[m], "a product of two outputs", checked=False),
         ),
         scope=(
-            "for every number of classes K >= 2 by the two cases k = m and k != m, and entry "
-            "by entry for K = 2 to 6"
+            "for every number of classes K >= 2 by the two cases k = m and k != m; and the "
+            "package's softmax_derivative of its softmax equals sympy.diff of the package's "
+            f"softmax entry by entry for K = {CHECKED_CLASSES.start} to "
+            f"{CHECKED_CLASSES.stop - 1}"
         ),
         justifies=("backprop.activations.softmax_derivative",),
         instances=_jacobian_instances,
@@ -114,25 +129,25 @@ SOFTMAX_JACOBIAN = register(
 )
 
 
-def _cross_entropy_instances() -> list[sp.Basic]:
+def _cross_entropy_instances() -> Iterator[sp.Basic]:
     y_m, rest = sp.symbols("y_m T", real=True)
     # With the targets summing to 1, C = -sum_k y_k z_k + log sum_j e^{z_j}; T collects the
     # terms y_k z_k of the other classes, which do not depend on z_m.
-    general = sp.diff(-y_m * z_m - rest + sp.log(sp.exp(z_m) + R), z_m) - (
+    yield sp.diff(-y_m * z_m - rest + sp.log(sp.exp(z_m) + R), z_m) - (
         sp.exp(z_m) / (sp.exp(z_m) + R) - y_m
     )
-    residuals = [general]
     for classes in CHECKED_CLASSES:
-        logits = _logits(classes)
-        targets = list(sp.symbols(f"y1:{classes}", real=True))
-        targets.append(1 - sum(targets))
-        outputs = softmax(logits)
-        loss = -sum(t * sp.log(o) for t, o in zip(targets, outputs, strict=True))
-        residuals.extend(
-            sp.expand_log(sp.diff(loss, logit), force=True) - (o - t)
-            for logit, o, t in zip(logits, outputs, targets, strict=True)
-        )
-    return residuals
+        logits, rows = _logit_rows(classes), targets(BATCH, classes)
+        outputs = activations.softmax(logits)
+        cost = losses.mean_cross_entropy(rows, outputs)
+        delta = losses.cross_entropy_delta(rows, outputs)
+        for index in np.ndindex(logits.shape):
+            yield sp.diff(cost, logits[index]) - delta[index]
+        # With one-hot rows (the class of row n is n), the summed form is N times the mean.
+        labels = np.arange(BATCH) % classes
+        one_hot = np.eye(classes, dtype=int)[labels]
+        yield (losses.negative_log_likelihood(labels, outputs)
+               - BATCH * losses.mean_cross_entropy(one_hot, outputs))
 
 
 SOFTMAX_CROSS_ENTROPY = register(
@@ -154,12 +169,16 @@ SOFTMAX_CROSS_ENTROPY = register(
         ),
         scope=(
             "for every number of classes K >= 2 and targets that sum to 1 (the other classes "
-            "enter through R and T), and written out in full for K = 2 to 6; averaged over a "
-            "batch of N samples each row is divided by N"
+            "enter through R and T); and for a batch of N = 2 rows and K = "
+            f"{CHECKED_CLASSES.start} to {CHECKED_CLASSES.stop - 1}, the package's "
+            "cross_entropy_delta equals sympy.diff of its mean_cross_entropy of its softmax "
+            "(each row divided by N), and negative_log_likelihood of one-hot rows is N times "
+            "the mean; the floor on tiny probabilities plays no part on symbols"
         ),
         justifies=(
-            "backprop.losses.cross_entropy",
+            "backprop.activations.softmax",
             "backprop.losses.mean_cross_entropy",
+            "backprop.losses.negative_log_likelihood",
             "backprop.losses.cross_entropy_delta",
         ),
         instances=_cross_entropy_instances,

@@ -1,0 +1,216 @@
+"""What a run is: its configuration, the report's experiments, and the result it records.
+
+Each run is a :class:`Config`; each experiment of the report (``task2``, ``task3``,
+``task4a``, ``task4b``, ``task4d``, ``task4e``) is a group of runs and the runs it is
+compared with. :mod:`backprop.experiments` trains them, :mod:`backprop.store` keeps their
+:class:`RunResult`, and :mod:`backprop.reports` turns results into tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backprop.network import count_parameters
+from backprop.training import History
+
+GRADIENT_PROBE = 2_000
+"""Training images whose mean-loss gradient is measured at every check."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """One training run, complete: the network, the optimiser and the data it sees.
+
+    The defaults are the assignment's Task 2: 784-64-10 with a sigmoid hidden layer,
+    :math:`U(-1, 1)` weights, learning rate 0.1, batches of 32, no momentum, at most 50
+    epochs, early stopping after 50 checks without a lower validation loss, trained on the
+    first 20,000 training images. ``seed`` seeds both the weights and the shuffling.
+    """
+
+    name: str
+    label: str
+    neurons_per_layer: tuple[int, ...] = (64, 10)
+    activation: str = "sigmoid"
+    init: str = "uniform"
+    learning_rate: float = 0.1
+    momentum: float = 0.0
+    batch_size: int = 32
+    epochs: int = 50
+    early_stopping: int | None = 50
+    shuffle: bool = True
+    seed: int = 0
+    train_size: int = 20_000
+    dtype: str = "float64"
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The configuration as JSON-ready values."""
+        values = dataclasses.asdict(self)
+        values["neurons_per_layer"] = list(self.neurons_per_layer)
+        return values
+
+
+TASK2 = Config("task2", "Task 2: sigmoid, uniform init, lr 0.1")
+TASK3_FAN_IN = TASK2.replace(name="task3-fan-in", label="+ fan-in init", init="fan_in")
+TASK3_IMPROVED_SIGMOID = TASK3_FAN_IN.replace(
+    name="task3-improved-sigmoid", label="+ improved sigmoid", activation="improved_sigmoid"
+)
+TASK3_MOMENTUM = TASK3_IMPROVED_SIGMOID.replace(
+    name="task3-momentum", label="+ momentum 0.9, lr 0.02", momentum=0.9, learning_rate=0.02
+)
+TEN_LAYERS = (64,) * 10 + (10,)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the report: its runs, and the runs its figures compare them with."""
+
+    name: str
+    title: str
+    runs: tuple[Config, ...]
+    compare_with: tuple[Config, ...] = ()
+
+    @property
+    def all_runs(self) -> tuple[Config, ...]:
+        """The comparison runs first, then the experiment's own."""
+        return self.compare_with + self.runs
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    experiment.name: experiment
+    for experiment in (
+        Experiment("task2", "Task 2: one hidden layer of 64 sigmoid units", (TASK2,)),
+        Experiment(
+            "task3",
+            "Task 3: the tricks of the trade, added one at a time",
+            (TASK3_FAN_IN, TASK3_IMPROVED_SIGMOID, TASK3_MOMENTUM),
+            compare_with=(TASK2,),
+        ),
+        Experiment(
+            "task4a",
+            "Task 4a: 32 hidden units",
+            (TASK3_MOMENTUM.replace(name="task4a", label="32 hidden units",
+                                    neurons_per_layer=(32, 10)),),
+            compare_with=(TASK3_MOMENTUM,),
+        ),
+        Experiment(
+            "task4b",
+            "Task 4b: 128 hidden units",
+            (TASK3_MOMENTUM.replace(name="task4b", label="128 hidden units",
+                                    neurons_per_layer=(128, 10)),),
+            compare_with=(TASK3_MOMENTUM,),
+        ),
+        Experiment(
+            "task4d",
+            "Task 4d: two hidden layers with about the same number of parameters",
+            (
+                TASK3_MOMENTUM.replace(name="task4d-59", label="two hidden layers of 59",
+                                       neurons_per_layer=(59, 59, 10)),
+                TASK3_MOMENTUM.replace(name="task4d-60", label="two hidden layers of 60",
+                                       neurons_per_layer=(60, 60, 10)),
+            ),
+            compare_with=(TASK3_MOMENTUM,),
+        ),
+        Experiment(
+            "task4e",
+            "Task 4e: ten hidden layers of 64 units",
+            (
+                TASK3_MOMENTUM.replace(name="task4e", label="ten layers, with the tricks",
+                                       neurons_per_layer=TEN_LAYERS),
+                TASK2.replace(name="task4e-no-tricks", label="ten layers, no tricks",
+                              neurons_per_layer=TEN_LAYERS),
+            ),
+            compare_with=(TASK3_MOMENTUM,),
+        ),
+    )
+}
+"""The report's experiments by name.
+
+:meta hide-value:
+"""
+
+
+@dataclass
+class RunResult:
+    """Everything one run recorded.
+
+    Attributes
+    ----------
+    config : Config
+    key : str
+        The results-store key: configuration, source digest and data digest.
+    history : History
+        Losses and accuracies by step, and why training stopped.
+    gradient_norms : array, shape (checks, layers)
+        The Frobenius norm of each layer's weight gradient, on the first
+        :data:`GRADIENT_PROBE` training images, at every validation check.
+    wall_time : float
+        Seconds of training, checks included.
+    meta : dict
+        The input size, and the versions that produced the result.
+    """
+
+    config: Config
+    key: str
+    history: History
+    gradient_norms: NDArray[np.float64]
+    wall_time: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def check_steps(self) -> NDArray[np.int64]:
+        """The steps of the validation checks, the rows of :attr:`gradient_norms`."""
+        return self.history.series("val_loss")[0]
+
+    @property
+    def final_step(self) -> int:
+        """The step of the last check: where training stopped."""
+        return int(self.check_steps[-1])
+
+    def summary(self) -> dict[str, Any]:
+        """The run's final figures, as the summary table shows them."""
+        history, final = self.history, self.final_step
+        return {
+            "run": self.config.name,
+            "label": self.config.label,
+            "parameters": count_parameters(self.config.neurons_per_layer,
+                                           self.meta["input_size"]),
+            "train_loss": history.train_loss[final],
+            "val_loss": history.val_loss[final],
+            "train_accuracy": history.train_accuracy[final],
+            "val_accuracy": history.val_accuracy[final],
+            "best_val_loss": history.best_val_loss,
+            "best_step": history.best_step,
+            "stopped_at": final,
+            "epochs": final / history.steps_per_epoch,
+            "stop_reason": str(history.stop_reason),
+            "wall_time": self.wall_time,
+        }
+
+
+
+
+def iter_experiments(names: list[str]) -> Iterator[Experiment]:
+    """The experiments named (``"all"`` for every one), each once, in the report's order.
+
+    Raises
+    ------
+    ValueError
+        Naming the first unknown name and listing the known ones.
+    """
+    wanted = list(EXPERIMENTS) if "all" in names else names
+    for name in wanted:
+        if name not in EXPERIMENTS:
+            raise ValueError(
+                f"unknown experiment {name!r}; choose from {', '.join(EXPERIMENTS)} or all"
+            )
+    yield from (EXPERIMENTS[name] for name in EXPERIMENTS if name in wanted)
