@@ -221,8 +221,9 @@ def softmax(z: Array) -> Array:
 
     Notes
     -----
-    Derivations: ``softmax-shift-invariance``, ``softmax-cross-entropy`` and
-    ``hidden-layer-update`` (:mod:`backprop.derivations`) run it on symbols.
+    Derivations: ``softmax-shift-invariance``, ``softmax-jacobian``,
+    ``softmax-cross-entropy`` and ``hidden-layer-update`` (:mod:`backprop.derivations`) run it
+    on symbols.
     """
     e = z - elementary.row_max(z)
     elementary.exp(e, out=e)

@@ -1,31 +1,40 @@
-"""Derivations as code: SymPy proves every formula the network uses.
+"""Derivations as code: SymPy proves every formula the network uses, on the network's own code.
 
 Each :class:`Derivation` holds a claim, the steps a student would write to reach it, what
-exactly is proved (its ``scope``), and the numpy functions it justifies; ``verify()`` proves
-it symbolically. :data:`DERIVATIONS` lists them in the order a course teaches them, and
-:func:`derivations_for` finds the derivations behind a numpy function, whose docstring names
-them in turn.
+exactly is proved (its ``scope``), and the package's functions it justifies; ``verify()``
+proves it symbolically by running those very functions on arrays of SymPy symbols
+(:mod:`backprop.derivations.symbolic`) and comparing them with SymPy's own differentiation.
+:data:`DERIVATIONS` lists them in the order a course teaches them, and
+:func:`derivations_for` finds the derivations behind a function, whose docstring names them
+in turn.
 
-========================  ============================================================
-derivation                justifies
-========================  ============================================================
-sigmoid-derivative        :func:`backprop.activations.sigmoid_derivative`
-sigmoid-tanh-form         :func:`backprop.activations.sigmoid`
-improved-sigmoid-...      :func:`backprop.activations.improved_sigmoid_derivative`
-relu-derivative           :func:`backprop.activations.relu_derivative`
-softmax-shift-invariance  :func:`backprop.activations.softmax`
-softmax-jacobian          :func:`backprop.activations.softmax_derivative`
-softmax-cross-entropy     :func:`backprop.losses.cross_entropy_delta`
-hidden-layer-update       :meth:`backprop.MLP.backward` (Task 1a)
-delta-recurrence          :meth:`backprop.MLP.backward`, any depth
-batched-gradient          :meth:`backprop.MLP.backward` (Task 1b)
-momentum-conventions      :func:`backprop.training.momentum_step`
-parameter-count           :func:`backprop.count_parameters`
-equal-width               :func:`backprop.count_parameters` (Task 4d)
-========================  ============================================================
+========================  ==============================================================
+derivation                runs on symbols
+========================  ==============================================================
+sigmoid-derivative        ``sigmoid``, ``sigmoid_derivative``
+sigmoid-tanh-form         ``sigmoid``
+improved-sigmoid-...      ``improved_sigmoid``, ``improved_sigmoid_derivative``
+relu-derivative           ``relu``, ``relu_derivative``
+softmax-shift-invariance  ``softmax``
+softmax-jacobian          ``softmax``, ``softmax_derivative``
+softmax-cross-entropy     ``softmax`` and the losses
+hidden-layer-update       ``network.forward``, ``network.backward`` and the loss (Task 1a)
+delta-recurrence          the same, 1 to 3 hidden layers, with each activation
+batched-gradient          the same on a batch (Task 1b), and ``training.sgd_step``
+momentum-conventions      ``training.momentum_step``
+parameter-count           ``network.parameter_count``
+equal-width               ``network.parameter_count`` (Task 4d)
+========================  ==============================================================
 """
 
-from backprop.derivations import activations, backpropagation, momentum, parameters, softmax
+from backprop.derivations import (
+    activations,
+    backpropagation,
+    momentum,
+    parameters,
+    softmax,
+    symbolic,
+)
 from backprop.derivations.core import (
     DERIVATIONS,
     Derivation,
@@ -47,4 +56,5 @@ __all__ = [
     "parameters",
     "qualified_name",
     "softmax",
+    "symbolic",
 ]

@@ -123,7 +123,7 @@ SOFTMAX_JACOBIAN = register(
             f"softmax entry by entry for K = {CHECKED_CLASSES.start} to "
             f"{CHECKED_CLASSES.stop - 1}"
         ),
-        justifies=("backprop.activations.softmax_derivative",),
+        justifies=("backprop.activations.softmax", "backprop.activations.softmax_derivative"),
         instances=_jacobian_instances,
     )
 )
