@@ -10,6 +10,7 @@ inputs and check nothing.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -50,6 +51,19 @@ def positive_int(value: object, name: str, *, optional: bool = False) -> int | N
     return int(value)
 
 
+def boolean(value: object, name: str) -> bool:
+    """``value`` itself, if it is ``True`` or ``False`` (numpy's booleans included).
+
+    Raises
+    ------
+    ValueError
+        For anything else: ``"no"``, 0 and ``None`` are not booleans.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def int_in_range(value: object, name: str, low: int, high: int) -> int:
     """``value`` as an int from ``low`` to ``high``, both included.
 
@@ -82,7 +96,10 @@ def real_in_range(
     ValueError
         If ``value`` is not a real number (booleans are not), is NaN, or lies outside.
     """
-    inside = _is_real(value) and math.isfinite(value)
+    try:
+        inside = _is_real(value) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        inside = False
     if inside:
         inside = (value > low if low_open else value >= low) and (
             value < high if high_open else value <= high
@@ -120,7 +137,7 @@ def float_dtype(value: Any, name: str = "dtype") -> np.dtype:
         dtype = np.dtype(value)
     except TypeError:
         dtype = None
-    if dtype not in FLOAT_DTYPES:
+    if dtype is None or not any(dtype == allowed for allowed in FLOAT_DTYPES):
         raise ValueError(f"{name} must be float32 or float64, got {value!r}")
     return dtype
 
@@ -168,6 +185,8 @@ def check_matrix(
         )
     if array.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has shape {array.shape} and no rows")
+    if array.shape[1] == 0:
+        raise ValueError(f"{name} is empty: it has shape {array.shape} and no columns")
     if columns is not None and array.shape[1] != columns:
         raise ValueError(
             f"{name} has {array.shape[1]} columns but {columns} are expected "
@@ -219,7 +238,8 @@ def check_probabilities(targets: ArrayLike, outputs: ArrayLike) -> tuple[NDArray
         lies outside :math:`[0, 1]`.
     """
     outputs = check_matrix(outputs, "outputs")
-    if outputs.dtype.kind != "f":
+    if outputs.dtype not in FLOAT_DTYPES:
+        # float16 cannot hold a loss of a few hundred summed over rows: compute in float64.
         outputs = outputs.astype(np.float64)
     targets = check_matrix(targets, "targets", dtype=outputs.dtype)
     if targets.shape != outputs.shape:
@@ -231,6 +251,13 @@ def check_probabilities(targets: ArrayLike, outputs: ArrayLike) -> tuple[NDArray
         raise ValueError(
             f"outputs must be probabilities in [0, 1], got values from {outputs.min()} "
             f"to {outputs.max()}"
+        )
+    sums = targets.sum(axis=1)
+    if targets.min() < 0 or np.abs(sums - 1).max() > 1e-6:
+        row = int(np.argmax((targets < 0).any(axis=1) | (np.abs(sums - 1) > 1e-6)))
+        raise ValueError(
+            f"targets must be distributions (entries >= 0 that sum to 1), but row {row} is "
+            f"{targets[row].tolist()}"
         )
     return targets, outputs
 
@@ -313,3 +340,20 @@ def check_layer_sizes(neurons_per_layer: Sequence[int], input_size: int) -> tupl
             f"the output layer has {sizes[-1]} unit; softmax needs at least 2 classes"
         )
     return tuple(int(size) for size in sizes)
+
+
+def memory_fits(size: int, what: str) -> None:
+    """Make sure ``size`` bytes could be allocated at all, before trying.
+
+    Raises
+    ------
+    ValueError
+        If ``size`` exceeds the machine's physical memory, naming ``what`` and both sizes.
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: let numpy decide
+        return
+    if size > total:
+        raise ValueError(f"{what} needs {size / 2**30:,.1f} GiB, more than this machine's "
+                         f"{total / 2**30:,.1f} GiB of memory")

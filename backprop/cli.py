@@ -8,28 +8,51 @@
     backprop book [--source docs] [--output docs/_build/html] [--fresh]
 
 Long work shows a progress bar on a terminal; it stays out of logs and pipes, and
-``--quiet`` hides it everywhere. A bad option is one line on standard error and exit code 2.
+``--quiet`` hides it everywhere. A bad option is one line on standard error and exit code 2;
+every option is checked before any data is read. Any other failure (missing or corrupt
+data, a diverging run, a results directory that cannot be written) is one line and exit
+code 1. Results, figures and ``summary.md`` are saved before anything is printed, so a
+closed pipe or a full disk on standard output loses no work.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+import numpy as np
 from tqdm import tqdm
 
+import backprop
 from backprop import data as mnist
-from backprop import experiments, plotting, reports, runs, store
+from backprop import experiments, reports, runs, store
 from backprop.activations import ACTIVATIONS
+from backprop.checks import memory_fits
 from backprop.initialization import INITIALIZERS
+from backprop.network import count_parameters
 from backprop.preprocessing import assignment_data
 from backprop.training import History
 
 USAGE_ERROR = 2
+FAILURE = 1
+
+
+class UsageError(ValueError):
+    """A bad option, found before any work starts: exit code 2."""
+
+
+def _options(make):
+    """Build something from the options, turning a ValueError into a :class:`UsageError`."""
+    try:
+        return make()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,6 +98,8 @@ def _positive_int(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="backprop", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {backprop.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     experiment = commands.add_parser(
@@ -129,22 +154,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                "book": _book}[arguments.command]
     try:
         return command(arguments)
-    except ValueError as error:
+    except UsageError as error:
         parser.error(str(error).splitlines()[0])
-    except (mnist.MNISTNotFoundError, OSError) as error:
-        print(f"backprop: {error}", file=sys.stderr)
-        return 1
+    except BrokenPipeError:
+        # The reader went away (``| head``): end quietly, and let nothing flush at exit.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILURE
+    except (ValueError, ArithmeticError, OSError) as error:
+        print(f"backprop: {str(error).splitlines()[0]}", file=sys.stderr)
+        return FAILURE
 
 
 def _experiment(arguments: argparse.Namespace) -> int:
-    selected = list(runs.iter_experiments(arguments.names))
-    data = assignment_data()
+    selected = _options(lambda: list(runs.iter_experiments(arguments.names)))
     directory = store.results_directory(arguments.results)
+    store.check_writable(directory)
+    data = assignment_data()
+    # Drawing is the only use of matplotlib: importing it here keeps --help quick.
+    from backprop import plotting
 
     def progress(config: runs.Config, total: int) -> ProgressBar:
         return ProgressBar(config, total, arguments.quiet)
 
-    sections = []
+    sections, tables = [], []
     for experiment in selected:
         results = experiments.run_experiment(experiment.name, data, directory,
                                              force=arguments.force, epochs=arguments.epochs,
@@ -157,27 +190,39 @@ def _experiment(arguments: argparse.Namespace) -> int:
                            directory / "figures" / f"{experiment.name}-gradients"),
         ]
         sections.append(reports.experiment_section(experiment, results, figures))
-        print(f"{experiment.title}\n{reports.summary_table(results)}")
+        tables.append(f"{experiment.title}\n{reports.summary_table(results)}")
     summary = directory / "summary.md"
-    summary.write_text(reports.summary_document(sections))
-    print(f"Figures and summary table in {directory}/ (open {summary})")
+    document = reports.summary_document(sections).encode()
+    store.write_atomically(summary, lambda file: file.write(document))
+    _print("\n".join(tables) + f"\nFigures and summary table in {directory}/ (open {summary})")
     return 0
 
 
+def _print(text: str) -> None:
+    """Print and flush, so that a failing standard output is seen here, after the work."""
+    print(text)
+    sys.stdout.flush()
+
+
 def _train(arguments: argparse.Namespace) -> int:
-    config = runs.Config(
+    config = _options(lambda: runs.Config(
         name="train", label="backprop train",
         neurons_per_layer=(*arguments.hidden, 10), activation=arguments.activation,
         init=arguments.init, learning_rate=arguments.learning_rate,
         momentum=arguments.momentum, batch_size=arguments.batch_size, epochs=arguments.epochs,
         early_stopping=arguments.early_stopping, seed=arguments.seed, dtype=arguments.dtype,
-    )
+    ))
+    weights = count_parameters(config.neurons_per_layer)
+    _options(lambda: memory_fits(weights * (8 + np.dtype(config.dtype).itemsize),
+                                 f"a network of {weights:,} weights"))
+    directory = store.results_directory()
+    store.check_writable(directory)
     data = assignment_data(dtype=arguments.dtype)
     result = experiments.run(
-        config, data, store.results_directory(),
+        config, data, directory,
         progress=lambda c, total: ProgressBar(c, total, arguments.quiet),
     )
-    print(reports.summary_table([result]))
+    _print(reports.summary_table([result]))
     return 0
 
 
@@ -194,7 +239,7 @@ def _data(arguments: argparse.Namespace) -> int:
 
 def _book(arguments: argparse.Namespace) -> int:
     if not (arguments.source / "conf.py").is_file():
-        raise ValueError(f"no book in {arguments.source}/: run this from the repository's root "
+        raise UsageError(f"no book in {arguments.source}/: run this from the repository's root "
                          "or give --source")
     try:
         import myst_nb  # noqa: F401 -- only to say what is missing

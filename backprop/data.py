@@ -21,7 +21,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import stat
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
@@ -53,6 +55,8 @@ class MNISTFile:
     ----------
     name : str
         The file's canonical name, without ``.gz``.
+    size : int
+        Bytes of the decompressed IDX file: nothing larger is read.
     idx_sha256 : str
         SHA-256 of the decompressed IDX bytes: what every copy is checked against.
     gz_sha256 : str
@@ -60,6 +64,7 @@ class MNISTFile:
     """
 
     name: str
+    size: int
     idx_sha256: str
     gz_sha256: str
 
@@ -67,21 +72,25 @@ class MNISTFile:
 MNIST_FILES = (
     MNISTFile(
         "train-images-idx3-ubyte",
+        47_040_016,
         "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
         "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
     ),
     MNISTFile(
         "train-labels-idx1-ubyte",
+        60_008,
         "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
         "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
     ),
     MNISTFile(
         "t10k-images-idx3-ubyte",
+        7_840_016,
         "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
         "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     ),
     MNISTFile(
         "t10k-labels-idx1-ubyte",
+        10_008,
         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
     ),
@@ -174,7 +183,7 @@ def load_mnist(data_dir: str | PathLike[str] | None = None, *, download: bool = 
     """
     paths = locate_files(data_directory(data_dir), download=download)
     train_images, train_labels, test_images, test_labels = (
-        _read_verified(path, file.idx_sha256)
+        _read_verified(path, file)
         for path, file in zip(paths, MNIST_FILES, strict=True)
     )
     return MNIST(
@@ -217,38 +226,57 @@ def load_assignment_split(
 def locate_files(directory: Path, *, download: bool = True) -> list[Path]:
     """The path of each of :data:`MNIST_FILES` in ``directory``, downloading what is missing.
 
+    Only regular files count: a name that is taken by a device, a pipe or a directory (or a
+    link to one) is an error, never something to read or to download over.
+
     Raises
     ------
     MNISTNotFoundError
-        If a file is missing and downloading is off or fails from every mirror.
+        If a file is missing and downloading is off or fails from every mirror: one line
+        naming the files, the directory, each mirror's answer, and ``BACKPROP_DATA_DIR``.
+    IDXFormatError
+        If a file's name is taken by something other than a regular file.
     """
     found = {file.name: _existing(directory, file.name) for file in MNIST_FILES}
     missing = [file for file in MNIST_FILES if found[file.name] is None]
     failures = []
-    if download:
+    if download and missing:
+        created = not directory.exists()
         for file in missing:
             try:
                 found[file.name] = _download(file, directory)
             except OSError as error:
                 failures.append(f"{file.name}.gz: {error}")
+        if created and directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
     still_missing = [file.name for file in MNIST_FILES if found[file.name] is None]
     if still_missing:
-        reasons = "".join(f"\n  - {failure}" for failure in failures)
-        tried = f" Downloading failed:{reasons}" if failures else " Downloading was off."
+        tried = (f"downloading failed ({'; '.join(failures)})" if failures
+                 else "downloading was off")
         raise MNISTNotFoundError(
             f"MNIST files missing from {directory}: {', '.join(still_missing)} (looked for "
-            f"each with and without .gz).{tried}\nIf you have a copy of the four files, point "
-            f"the environment variable {ENVIRONMENT_VARIABLE} at its directory, e.g.\n"
-            f"  export {ENVIRONMENT_VARIABLE}=/path/to/mnist"
+            f"each with and without .gz); {tried}; if you have a copy of the four files, set "
+            f"{ENVIRONMENT_VARIABLE} to its directory"
         )
     return [found[file.name] for file in MNIST_FILES]
 
 
 def _existing(directory: Path, name: str) -> Path | None:
     for candidate in (directory / name, directory / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
+        try:
+            mode = candidate.stat().st_mode
+        except FileNotFoundError:
+            if candidate.is_symlink():
+                raise IDXFormatError(f"{candidate}: a link to nothing, not a data file") from None
+            continue
+        if not stat.S_ISREG(mode):
+            raise IDXFormatError(f"{candidate}: not a regular file, so not a data file")
+        return candidate
     return None
+
+
+DOWNLOAD_TIMEOUT = (10, 30)
+"""Seconds to connect to a mirror, and to wait for each read from it."""
 
 
 def _download(file: MNISTFile, directory: Path) -> Path:
@@ -257,7 +285,7 @@ def _download(file: MNISTFile, directory: Path) -> Path:
     Raises
     ------
     OSError
-        Listing what each mirror answered.
+        Listing what each mirror answered, on one line.
     """
     # pooch is imported only to download: at import it loads tqdm.auto, which inside Jupyter
     # warns on stderr when ipywidgets is absent, and every chapter of the book loads MNIST.
@@ -277,31 +305,39 @@ def _download(file: MNISTFile, directory: Path) -> Path:
             )
         # A refused connection (OSError) or a wrong checksum (ValueError): try the next one.
         except (OSError, ValueError) as error:
-            answers.append(f"{mirror}: {type(error).__name__}: {error}")
-    raise OSError("no mirror served it intact: " + "; ".join(answers))
+            reason = str(error).splitlines()[0] if str(error) else ""
+            answers.append(f"{mirror}: {type(error).__name__}: {reason}"[:200])
+    raise OSError("no mirror served it intact: " + ", ".join(answers))
 
 
 def downloader() -> Callable[..., None]:
     """The pooch downloader used for every file: HTTP, with a progress bar on a terminal."""
     import pooch
 
-    return pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=60)
+    return pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=DOWNLOAD_TIMEOUT)
 
 
-def _read_verified(path: Path, idx_sha256: str) -> np.ndarray:
-    stat = path.stat()
-    return _read_verified_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns, idx_sha256)
+_LOADING = threading.Lock()
+
+
+def _read_verified(path: Path, file: MNISTFile) -> np.ndarray:
+    status = path.stat()
+    # The inode and the time of the last status change tell a rewritten file apart even when
+    # its size and modification time were kept; one lock makes threads parse a file once.
+    identity = (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    with _LOADING:
+        return _read_verified_cached(str(path.resolve()), identity, file)
 
 
 @functools.lru_cache(maxsize=16)
-def _read_verified_cached(path: str, size: int, mtime_ns: int, idx_sha256: str) -> np.ndarray:
-    """Parse a file once per process; its size and time of change tell a new version apart."""
-    data = read_idx_bytes(path)
+def _read_verified_cached(path: str, identity: tuple[int, ...], file: MNISTFile) -> np.ndarray:
+    """Parse a file once per process and version of the file."""
+    data = read_idx_bytes(path, max_bytes=file.size)
     digest = hashlib.sha256(data).hexdigest()
-    if digest != idx_sha256:
+    if digest != file.idx_sha256:
         raise ChecksumError(
             f"{path} holds other data than the canonical {Path(path).name.removesuffix('.gz')}:"
-            f" the SHA-256 of its decompressed bytes is {digest}, expected {idx_sha256}. "
+            f" the SHA-256 of its decompressed bytes is {digest}, expected {file.idx_sha256}. "
             "Delete it to download it again, or replace it with an intact copy."
         )
     array = parse_idx(data, path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,11 +21,24 @@ from backprop.checks import look_up
 from backprop.network import MLP
 from backprop.preprocessing import Dataset
 from backprop.runs import EXPERIMENTS, GRADIENT_PROBE, Config, RunResult
-from backprop.store import load_result, result_key, result_path, results_directory, save_result
+from backprop.store import (
+    CorruptResultError,
+    check_writable,
+    load_result,
+    quarantine,
+    result_key,
+    result_path,
+    results_directory,
+    save_result,
+)
 from backprop.training import History, Trainer
 
 EPOCHS_ENVIRONMENT_VARIABLE = "BACKPROP_EPOCHS"
 """Shortens every experiment to this many epochs where set: for quick runs of the book."""
+
+
+class CorruptResultWarning(UserWarning):
+    """A stored result was corrupt; it was moved aside and computed again."""
 
 
 def run(
@@ -55,12 +69,28 @@ def run(
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    StoreNotWritableError
+        Before any training, if the result could not be saved.
+
+    Warns
+    -----
+    CorruptResultWarning
+        When a stored result was corrupt: it is moved aside and computed again.
     """
     store = results_directory(results_dir)
     key = result_key(config, data.digest)
     path = result_path(store, config, key)
     if path.exists() and not force:
-        return load_result(path)
+        try:
+            return load_result(path)
+        except CorruptResultError as error:
+            aside = quarantine(path)
+            warnings.warn(f"{error}; moved to {aside} and computed again",
+                          CorruptResultWarning, stacklevel=2)
+    check_writable(store)
     model = MLP(config.neurons_per_layer, input_size=data.X_train.shape[1],
                 activation=config.activation, init=config.init, seed=config.seed,
                 dtype=config.dtype)
@@ -132,7 +162,11 @@ def run_experiment(
     """
     configs = look_up(EXPERIMENTS, name, "experiment").all_runs
     if epochs is None and os.environ.get(EPOCHS_ENVIRONMENT_VARIABLE):
-        epochs = int(os.environ[EPOCHS_ENVIRONMENT_VARIABLE])
+        text = os.environ[EPOCHS_ENVIRONMENT_VARIABLE]
+        if not text.strip().isdigit() or int(text) < 1:
+            raise ValueError(f"the environment variable {EPOCHS_ENVIRONMENT_VARIABLE} must be a "
+                             f"positive whole number of epochs, got {text!r}")
+        epochs = int(text)
     if epochs is not None:
         configs = tuple(config.replace(epochs=epochs) for config in configs)
     return [run(config, data, results_dir, force=force, progress=progress)

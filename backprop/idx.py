@@ -22,7 +22,9 @@ code     values
 from __future__ import annotations
 
 import gzip
+import io
 import math
+import stat
 import zlib
 from os import PathLike
 from pathlib import Path
@@ -44,25 +46,49 @@ class IDXFormatError(ValueError):
     """A file is not a well-formed IDX file (or gzipped IDX file); the message says why."""
 
 
-def read_idx_bytes(path: str | PathLike[str]) -> bytes:
+def read_idx_bytes(path: str | PathLike[str], max_bytes: int | None = None) -> bytes:
     """The IDX bytes of a file, decompressed if it is gzipped (whatever its name).
+
+    Only a regular file is read (a device, a pipe or a directory is refused before it is
+    opened, so nothing can block or stream without end), and with ``max_bytes`` neither the
+    file nor its decompressed contents may exceed that size: decompression stops as soon as
+    it passes it, so a small file that would inflate to gigabytes costs nothing.
 
     Raises
     ------
     IDXFormatError
-        If the file cannot be read, or its gzip stream is corrupt or truncated.
+        If the file is not a regular file or cannot be read, is larger than ``max_bytes``, or
+        its gzip stream is corrupt, truncated or inflates past ``max_bytes``.
     """
     path = Path(path)
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise IDXFormatError(f"{path}: cannot be read ({error})") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise IDXFormatError(f"{path}: not a regular file, so not a data file")
+    # gzip stores incompressible data with a few bytes per block of overhead: 1% is ample.
+    if max_bytes is not None and status.st_size > max_bytes + max_bytes // 100 + 1024:
+        raise IDXFormatError(
+            f"{path}: {status.st_size} bytes, more than a file of {max_bytes} can take"
+        )
     try:
         raw = path.read_bytes()
     except OSError as error:
         raise IDXFormatError(f"{path}: cannot be read ({error})") from None
     if raw[:2] != _GZIP_MAGIC:
         return raw
+    limit = -1 if max_bytes is None else max_bytes + 1
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            data = stream.read(limit)
     except (OSError, EOFError, zlib.error) as error:
         raise IDXFormatError(f"{path}: corrupt or truncated gzip data ({error})") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise IDXFormatError(
+            f"{path}: its gzip stream inflates past the {max_bytes} bytes this file can have"
+        )
+    return data
 
 
 def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
@@ -126,7 +152,10 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
             f"{source}: {payload - declared} bytes of trailing data after the {declared} "
             f"bytes that shape {shape} declares"
         )
-    array = np.frombuffer(data, dtype, offset=header_length).reshape(shape)
+    try:
+        array = np.frombuffer(data, dtype, offset=header_length).reshape(shape)
+    except ValueError as error:  # more dimensions than numpy supports
+        raise IDXFormatError(f"{source}: shape {shape} cannot be an array ({error})") from None
     return array if dtype.itemsize == 1 else array.astype(dtype.newbyteorder("="))
 
 

@@ -21,7 +21,13 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from backprop import elementary
-from backprop.checks import check_labels, check_probabilities, encode_one_hot
+from backprop.checks import (
+    check_labels,
+    check_probabilities,
+    encode_one_hot,
+    float_dtype,
+    positive_int,
+)
 
 Array = NDArray[np.floating]
 
@@ -49,7 +55,8 @@ def one_hot(labels: ArrayLike, num_classes: int, dtype: DTypeLike = np.float64) 
         If ``labels`` is not a 1-D array of integers or a label lies outside
         ``[0, num_classes)``.
     """
-    return encode_one_hot(check_labels(labels, num_classes), num_classes, dtype)
+    num_classes = positive_int(num_classes, "num_classes")
+    return encode_one_hot(check_labels(labels, num_classes), num_classes, float_dtype(dtype))
 
 
 def cross_entropy(targets: ArrayLike, outputs: ArrayLike) -> float:

@@ -37,12 +37,21 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from backprop.activations import Activation, get_activation, softmax
-from backprop.checks import check_layer_sizes, check_matrix, check_targets, float_dtype
+from backprop.checks import (
+    check_layer_sizes,
+    check_matrix,
+    check_targets,
+    float_dtype,
+    memory_fits,
+)
 from backprop.checks import seed as seed_value
 from backprop.initialization import get_initializer
 from backprop.losses import cross_entropy_delta, mean_cross_entropy, negative_log_likelihood
 
 Array = NDArray[np.floating]
+
+_OVERFLOW = ("the network's outputs are not finite: its arithmetic overflowed on these inputs "
+             "(the largest is {largest:.3g}); standardise them first")
 
 EVALUATION_CHUNK = 4096
 """Rows per forward pass when a whole set is evaluated."""
@@ -258,6 +267,9 @@ class MLP:
         self.init = init
         self.seed = seed_value(seed)
         self.dtype = float_dtype(dtype)
+        # The weights are drawn in float64, then rounded: both copies must fit at once.
+        memory_fits(parameter_count(self.layer_sizes) * (8 + self.dtype.itemsize),
+                    f"a network of {parameter_count(self.layer_sizes):,} weights")
         rng = np.random.default_rng(self.seed)
         self._weights = [
             initializer(rng, fan_in, fan_out).astype(self.dtype)
@@ -303,6 +315,9 @@ class MLP:
 
     @weights.setter
     def weights(self, new_weights: Sequence[ArrayLike]) -> None:
+        if isinstance(new_weights, np.ndarray | str) or not isinstance(new_weights, Sequence):
+            raise ValueError(f"weights must be a list of {len(self._weights)} matrices, got "
+                             f"{type(new_weights).__name__}")
         if len(new_weights) != len(self._weights):
             raise ValueError(
                 f"the network has {len(self._weights)} weight matrices, got {len(new_weights)}"
@@ -338,7 +353,7 @@ class MLP:
         array, shape (N, num_classes)
             Class probabilities; every row sums to 1.
         """
-        return forward(self._weights, self.check_inputs(X), self.activation)[-1]
+        return self._forward(self.check_inputs(X))[-1]
 
     def layer_outputs(self, X: ArrayLike) -> list[Array]:
         r"""Every layer's activations :math:`a^{(0)} = X, a^{(1)}, \dots, a^{(L)} = \hat y`.
@@ -353,7 +368,7 @@ class MLP:
         list of arrays
             ``L + 1`` arrays; entry ``l`` has shape ``(N, layer_sizes[l])``.
         """
-        return forward(self._weights, self.check_inputs(X), self.activation)
+        return self._forward(self.check_inputs(X))
 
     def backward(self, X: ArrayLike, targets: ArrayLike) -> list[Array]:
         r"""Gradients of the mean cross-entropy with respect to every weight matrix.
@@ -380,7 +395,7 @@ class MLP:
         this calls on symbols.
         """
         X, targets = self.check_batch(X, targets)
-        a = forward(self._weights, X, self.activation)
+        a = self._forward(X)
         return backward(self._weights, a, cross_entropy_delta(targets, a[-1]), self.activation)
 
     def loss(self, X: ArrayLike, targets: ArrayLike) -> float:
@@ -398,7 +413,7 @@ class MLP:
         float
         """
         X, targets = self.check_batch(X, targets)
-        return float(mean_cross_entropy(targets, forward(self._weights, X, self.activation)[-1]))
+        return float(mean_cross_entropy(targets, self._forward(X)[-1]))
 
     def evaluate(self, X: ArrayLike, targets: ArrayLike) -> tuple[float, float]:
         """Mean cross-entropy and accuracy on a whole set, in chunks of rows.
@@ -416,7 +431,12 @@ class MLP:
             The loss, and the fraction of samples whose most probable class is the target.
         """
         X, targets = self.check_batch(X, targets)
-        return evaluate(self._weights, X, np.argmax(targets, axis=1), self.activation)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, accuracy = evaluate(self._weights, X, np.argmax(targets, axis=1),
+                                      self.activation)
+        if not np.isfinite(loss):
+            raise FloatingPointError(_OVERFLOW.format(largest=np.abs(X).max()))
+        return loss, accuracy
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """The most probable class of each sample.
@@ -431,6 +451,13 @@ class MLP:
         array of int, shape (N,)
         """
         return np.argmax(self.forward(X), axis=1)
+
+    def _forward(self, X: Array) -> list[Array]:
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = forward(self._weights, X, self.activation)
+        if not np.isfinite(a[-1]).all():
+            raise FloatingPointError(_OVERFLOW.format(largest=np.abs(X).max()))
+        return a
 
     def check_inputs(self, X: ArrayLike) -> Array:
         """``X`` as an array of this network's dtype with ``input_size`` columns.

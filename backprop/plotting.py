@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from backprop.runs import RunResult
+from backprop.store import write_atomically
 
 OKABE_ITO = ("#000000", "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
              "#F0E442")
@@ -126,13 +127,18 @@ def png(figure: Figure, dpi: int = 150) -> bytes:
 
 
 def save(figure: Figure, stem: str | Path) -> list[Path]:
-    """Save a figure as ``stem.png`` and ``stem.svg``; returns both paths."""
+    """Save a figure as ``stem.png`` and ``stem.svg``, each atomically; returns both paths.
+
+    Each is drawn into a temporary file and renamed into place, so an interruption never
+    leaves a truncated image.
+    """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    figure.savefig(paths[0], dpi=150)
-    figure.savefig(paths[1], metadata={"Date": None})
-    return paths
+    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    write_atomically(png, lambda file: figure.savefig(file, format="png", dpi=150))
+    write_atomically(svg, lambda file: figure.savefig(file, format="svg",
+                                                      metadata={"Date": None}))
+    return [png, svg]
 
 
 def _colours(count: int) -> list[str]:

@@ -73,6 +73,7 @@ def normalize(
     """
     mean = real_in_range(mean, "mean")
     std = real_in_range(std, "std", 0, low_open=True)
+    dtype = float_dtype(dtype)
     images = check_matrix(images, "images")
     X = np.empty((images.shape[0], images.shape[1] + 1), dtype=dtype)
     # Computed in float64 and rounded once, so float32 inputs are the rounded float64 ones.

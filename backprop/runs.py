@@ -9,6 +9,7 @@ compared with. :mod:`backprop.experiments` trains them, :mod:`backprop.store` ke
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +17,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from backprop.activations import ACTIVATIONS
+from backprop.checks import (
+    boolean,
+    check_layer_sizes,
+    float_dtype,
+    int_in_range,
+    look_up,
+    positive_int,
+    real_in_range,
+    seed,
+)
+from backprop.initialization import INITIALIZERS
 from backprop.network import count_parameters
 from backprop.training import History
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""What a run's name may be: it is part of the names of the files that store its result."""
 
 GRADIENT_PROBE = 2_000
 """Training images whose mean-loss gradient is measured at every check."""
@@ -31,6 +47,12 @@ class Config:
     :math:`U(-1, 1)` weights, learning rate 0.1, batches of 32, no momentum, at most 50
     epochs, early stopping after 50 checks without a lower validation loss, trained on the
     first 20,000 training images. ``seed`` seeds both the weights and the shuffling.
+
+    Raises
+    ------
+    ValueError
+        Naming the first field that is not valid; the name must be safe as part of a file
+        name.
     """
 
     name: str
@@ -48,8 +70,28 @@ class Config:
     train_size: int = 20_000
     dtype: str = "float64"
 
+    def __post_init__(self) -> None:
+        # Every option is checked here, before any data is loaded or any network is built.
+        if not (isinstance(self.name, str) and NAME.fullmatch(self.name)):
+            raise ValueError(f"a run's name is letters, digits, '-', '_' and '.', starting with "
+                             f"a letter or digit (it names files), got {self.name!r}")
+        if not isinstance(self.label, str):
+            raise ValueError(f"label must be a string, got {type(self.label).__name__}")
+        check_layer_sizes(self.neurons_per_layer, 785)
+        look_up(ACTIVATIONS, self.activation, "activation")
+        look_up(INITIALIZERS, self.init, "init")
+        real_in_range(self.learning_rate, "learning_rate", 0, low_open=True)
+        real_in_range(self.momentum, "momentum", 0, 1)
+        positive_int(self.batch_size, "batch_size")
+        positive_int(self.epochs, "epochs")
+        positive_int(self.early_stopping, "early_stopping", optional=True)
+        boolean(self.shuffle, "shuffle")
+        seed(self.seed)
+        int_in_range(self.train_size, "train_size", 1, 60_000)
+        float_dtype(self.dtype)
+
     def replace(self, **changes: Any) -> Config:
-        """A copy with some fields changed."""
+        """A copy with some fields changed (and checked)."""
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:

@@ -6,8 +6,11 @@ instant and any change that matters recomputes. The digest covers the modules li
 :data:`RESULT_MODULES` as Python sees them (their syntax trees, docstrings left out): editing
 a docstring, a comment, the plotting code, the reports or the book retrains nothing.
 
-Results are JSON with the arrays beside it in ``.npz``; both are written to a temporary name
-and renamed into place, the JSON last, so an interrupted run leaves no result behind.
+Results are JSON with the arrays beside it in ``.npz``, both named by the run and its key;
+both are written to a temporary name and renamed into place, the JSON last, so an
+interrupted run leaves no result behind. A stored result that cannot be read back whole and
+consistent raises :class:`CorruptResultError`, naming the file; :func:`quarantine` moves it
+aside so that it is computed again.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,8 +77,51 @@ def results_directory(results_dir: str | os.PathLike[str] | None = None) -> Path
 
 
 def result_path(store: Path, config: Config, key: str) -> Path:
-    """Where the JSON of a run's result lives in a store."""
+    """Where the JSON of a run's result lives in a store; the arrays are beside it (.npz)."""
     return store / f"{config.name}-{key}.json"
+
+
+class CorruptResultError(ValueError):
+    """A stored result cannot be read back whole and consistent; the message names its file."""
+
+
+class StoreNotWritableError(PermissionError):
+    """The results directory cannot be written to; the message names it."""
+
+
+def check_writable(store: Path) -> None:
+    """Make sure results can be saved in ``store`` (creating it), before anything is trained.
+
+    Raises
+    ------
+    StoreNotWritableError
+        If the directory cannot be created or a file cannot be written in it.
+    """
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=store):
+            pass
+    except OSError as error:
+        raise StoreNotWritableError(
+            f"the results directory {store} is not writable ({error.strerror or error}); "
+            "give another with --results or BACKPROP_RESULTS_DIR"
+        ) from None
+
+
+def quarantine(path: Path) -> Path:
+    """Move a corrupt result (its JSON and its arrays) into ``corrupt/`` beside it.
+
+    Returns
+    -------
+    pathlib.Path
+        Where the JSON went.
+    """
+    aside = path.parent / "corrupt"
+    aside.mkdir(exist_ok=True)
+    for member in (path, path.with_suffix(".npz")):
+        if member.exists():
+            os.replace(member, aside / member.name)
+    return aside / path.name
 
 
 _RECORDS = ("batch_loss", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
@@ -85,8 +133,7 @@ def save_result(result: RunResult, path: Path) -> None:
     arrays = {"gradient_norms": result.gradient_norms}
     for name in _RECORDS:
         arrays[f"{name}_steps"], arrays[name] = result.history.series(name)
-    arrays_path = path.with_suffix(".npz")
-    _write_atomically(arrays_path, lambda file: np.savez(file, **arrays))
+    write_atomically(path.with_suffix(".npz"), lambda file: np.savez(file, **arrays))
     history = result.history
     document = {
         "key": result.key,
@@ -96,34 +143,72 @@ def save_result(result: RunResult, path: Path) -> None:
         "stop_reason": str(history.stop_reason),
         "best_step": history.best_step,
         "wall_time": result.wall_time,
-        "arrays": arrays_path.name,
         "meta": result.meta,
     }
-    _write_atomically(
+    write_atomically(
         path, lambda file: file.write(json.dumps(document, indent=2).encode() + b"\n")
     )
 
 
 def load_result(path: Path) -> RunResult:
-    """Read a result that :func:`save_result` wrote."""
+    """Read a result that :func:`save_result` wrote, and check that it is whole.
+
+    The arrays are read from the ``.npz`` of the same name, and nowhere else.
+
+    Raises
+    ------
+    CorruptResultError
+        Naming the file and what is wrong with it.
+    """
+    try:
+        return _load(path)
+    except CorruptResultError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            zipfile.BadZipFile, EOFError) as error:
+        raise CorruptResultError(f"{path}: unreadable ({type(error).__name__}: {error})"
+                                 .splitlines()[0]) from None
+
+
+def _load(path: Path) -> RunResult:
     document = json.loads(path.read_text())
-    config_values = document["config"]
+    if not isinstance(document, dict):
+        raise CorruptResultError(f"{path}: not a JSON object")
+    config_values = dict(document["config"])
     config_values["neurons_per_layer"] = tuple(config_values["neurons_per_layer"])
-    with np.load(path.parent / document["arrays"], allow_pickle=False) as arrays:
-        records = {
-            name: dict(zip(arrays[f"{name}_steps"].tolist(), arrays[name].tolist(),
-                           strict=True))
-            for name in _RECORDS
-        }
+    config = Config(**config_values)
+    with path.with_suffix(".npz").open("rb") as file, np.load(file, allow_pickle=False) as arrays:
+        records = {}
+        for name in _RECORDS:
+            steps, values = arrays[f"{name}_steps"], arrays[name]
+            if steps.ndim != 1 or steps.shape != values.shape or not np.isfinite(values).all():
+                raise CorruptResultError(f"{path}: the record {name} is malformed")
+            records[name] = dict(zip(steps.tolist(), values.tolist(), strict=True))
         gradient_norms = arrays["gradient_norms"]
-    history = History(**records, steps_per_epoch=document["steps_per_epoch"],
+    history = History(**records, steps_per_epoch=int(document["steps_per_epoch"]),
                       stop_reason=StopReason(document["stop_reason"]),
                       best_step=document["best_step"])
-    return RunResult(Config(**config_values), document["key"], history, gradient_norms,
-                     document["wall_time"], document["meta"])
+    checks = len(history.val_loss)
+    accuracies = [*history.train_accuracy.values(), *history.val_accuracy.values()]
+    if (
+        checks == 0
+        or set(history.val_loss) != set(history.train_accuracy)
+        or any(not 0 <= accuracy <= 1 for accuracy in accuracies)
+        or history.best_step not in history.val_loss
+        or gradient_norms.shape != (checks, len(config.neurons_per_layer))
+        or document["key"] != path.stem.removeprefix(f"{config.name}-")
+        or not math.isfinite(document["wall_time"])
+    ):
+        raise CorruptResultError(f"{path}: its records do not fit together")
+    return RunResult(config, document["key"], history, gradient_norms,
+                     float(document["wall_time"]), dict(document["meta"]))
 
 
-def _write_atomically(path: Path, write: Callable[[Any], Any]) -> None:
+def write_atomically(path: Path, write: Callable[[Any], Any]) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place.
+
+    An interruption leaves the old ``path`` (or none) and no temporary file.
+    """
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "wb") as file:

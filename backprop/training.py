@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from backprop.activations import Activation
 from backprop.checks import (
+    boolean,
     callable_or_none,
     check_matrix,
     check_targets,
@@ -52,7 +53,8 @@ class StopReason(enum.StrEnum):
     EARLY_STOPPING = "early_stopping"
     """The validation loss had not improved for ``early_stopping`` checks."""
     DIVERGED = "diverged"
-    """A loss became NaN or infinite (:class:`TrainingDivergedError` was raised)."""
+    """Training diverged by :func:`diverged`'s rule (:class:`TrainingDivergedError` was
+    raised)."""
 
 
 @dataclass
@@ -111,8 +113,26 @@ class History:
         return np.fromiter(record.keys(), np.int64), np.fromiter(record.values(), np.float64)
 
 
+DIVERGENCE_FACTOR = 10
+r"""A batch loss above this many times :math:`\ln K`, the loss of uniform guessing, is far off."""
+DIVERGENCE_STEPS = 100
+"""Consecutive far-off batch losses after which training has diverged."""
+
+
+def divergence_limit(num_classes: int) -> float:
+    r"""The batch loss above which a step counts as far off: :math:`10 \ln K`.
+
+    Training has *diverged* when a loss is NaN or infinite, or when the batch loss stays
+    above this limit for :data:`DIVERGENCE_STEPS` steps in a row. A network that guesses
+    uniformly scores :math:`\ln K` (2.3 for ten classes); bounded activations keep even a
+    wildly wrong network's loss finite (the floored logarithm caps each sample's loss near
+    708), so without this rule a learning rate of :math:`10^6` would train to the end.
+    """
+    return DIVERGENCE_FACTOR * math.log(num_classes)
+
+
 class TrainingDivergedError(FloatingPointError):
-    """A loss became NaN or infinite during training.
+    """Training diverged, by the rule of :func:`divergence_limit`.
 
     Attributes
     ----------
@@ -279,7 +299,7 @@ class Trainer:
         self.learning_rate = real_in_range(learning_rate, "learning_rate", 0, low_open=True)
         self.batch_size = positive_int(batch_size, "batch_size")
         self.momentum = real_in_range(momentum, "momentum", 0, 1)
-        self.shuffle = bool(shuffle)
+        self.shuffle = boolean(shuffle, "shuffle")
         self.early_stopping = positive_int(early_stopping, "early_stopping", optional=True)
         self.seed = seed_value(seed)
         self.threads = threads or ThreadPolicy()
@@ -348,6 +368,7 @@ class Trainer:
         self.velocities = [np.zeros_like(W) for W in model.weights]
         history = History(steps_per_epoch=steps_per_epoch)
         checks_without_improvement = 0
+        limit, far_off = divergence_limit(model.num_classes), 0
         step = 0
         for _ in range(epochs):
             for batch in batch_indices(sets.X_train.shape[0], self.batch_size, rng):
@@ -366,7 +387,11 @@ class Trainer:
                                       self.learning_rate, self.momentum))
                 history.batch_loss[step] = loss
                 if not math.isfinite(loss):
-                    _diverged(history, step, "training loss", loss)
+                    _diverged(history, step, f"the batch loss became {loss}")
+                far_off = far_off + 1 if loss > limit else 0
+                if far_off == DIVERGENCE_STEPS:
+                    _diverged(history, step, f"the batch loss stayed above {limit:.3g} "
+                                             f"(10 ln K) for {DIVERGENCE_STEPS} steps")
                 on_step(step, loss)
                 step += 1
         self._validate(history, step, sets)
@@ -410,7 +435,7 @@ class Trainer:
             )
         history.val_loss[step] = val_loss
         if not math.isfinite(val_loss):
-            _diverged(history, step, "validation loss", val_loss)
+            _diverged(history, step, f"the validation loss became {val_loss}")
         if val_loss < history.best_val_loss:
             history.best_step = step
 
@@ -427,11 +452,11 @@ def _ignore(*_: object) -> None:
     pass
 
 
-def _diverged(history: History, step: int, what: str, value: float) -> None:
+def _diverged(history: History, step: int, what: str) -> None:
     history.stop_reason = StopReason.DIVERGED
     raise TrainingDivergedError(
-        f"the {what} became {value} at step {step} (epoch {step // history.steps_per_epoch + 1})"
-        ": training diverged; try a smaller learning rate",
+        f"training diverged at step {step} (epoch {step // history.steps_per_epoch + 1}): "
+        f"{what}; try a smaller learning rate",
         step,
         history,
     )

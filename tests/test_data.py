@@ -1,6 +1,8 @@
 import gzip
 import hashlib
 import os
+import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,7 @@ import requests
 from conftest import idx_bytes
 
 from backprop import data
-from backprop.idx import IDXFormatError
+from backprop.idx import IDXFormatError, read_idx_bytes
 
 NAMES = [file.name for file in data.MNIST_FILES]
 
@@ -38,7 +40,7 @@ def fake_mnist(monkeypatch):
     payloads = {name: idx_bytes(array) for name, array in zip(NAMES, fake_arrays(),
                                                               strict=True)}
     monkeypatch.setattr(data, "MNIST_FILES", tuple(
-        data.MNISTFile(name, sha256(raw), sha256(gzip.compress(raw, mtime=0)))
+        data.MNISTFile(name, len(raw), sha256(raw), sha256(gzip.compress(raw, mtime=0)))
         for name, raw in payloads.items()
     ))
     monkeypatch.delenv(data.ENVIRONMENT_VARIABLE, raising=False)
@@ -191,7 +193,9 @@ def test_a_failed_or_corrupt_download_leaves_nothing(tmp_path, fake_mnist, mirro
     message = str(error.value)
     assert "https://a.invalid/: ConnectionError: dropped" in message
     assert "https://b.invalid/: ValueError" in message
-    assert list(cache.iterdir()) == []
+    assert len(message.splitlines()) == 1
+    # Nothing was there before, and nothing is left: not even the directory.
+    assert not cache.exists()
 
 
 def test_interrupted_download_leaves_nothing(tmp_path, fake_mnist, mirrors):
@@ -219,7 +223,7 @@ def test_content_checks_name_the_file(tmp_path, monkeypatch, fake_mnist, index, 
     code = 0x08 if array.dtype == np.uint8 else 0x0C
     fake_mnist[NAMES[index]] = idx_bytes(array, code)
     monkeypatch.setattr(data, "MNIST_FILES", tuple(
-        data.MNISTFile(name, sha256(raw), "") for name, raw in fake_mnist.items()
+        data.MNISTFile(name, len(raw), sha256(raw), "") for name, raw in fake_mnist.items()
     ))
     write(tmp_path, fake_mnist)
     with pytest.raises(IDXFormatError, match=message) as error:
@@ -265,3 +269,73 @@ def test_real_assignment_split_statistics():
     mean, std = pixel_statistics(split.train_images)
     assert round(mean, 2) == 33.55
     assert round(std, 2) == 78.88
+
+
+def test_a_name_taken_by_a_device_or_a_pipe_is_refused_at_once(tmp_path, fake_mnist):
+    write(tmp_path, fake_mnist)
+    target = tmp_path / f"{NAMES[0]}.gz"
+    target.unlink()
+    target.symlink_to("/dev/zero")
+    with pytest.raises(IDXFormatError, match=r"not a regular file"):
+        data.load_mnist(tmp_path, download=True)
+    target.unlink()
+    os.mkfifo(target)
+    with pytest.raises(IDXFormatError, match=r"not a regular file"):
+        data.load_mnist(tmp_path, download=True)
+
+
+def test_downloads_wait_a_bounded_time():
+    connect, read = data.DOWNLOAD_TIMEOUT
+    assert connect <= 10
+    assert read <= 30
+    assert data.downloader().kwargs["timeout"] == data.DOWNLOAD_TIMEOUT
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(tmp_path):
+    bomb = tmp_path / "train-labels-idx1-ubyte.gz"
+    bomb.write_bytes(gzip.compress(bytes(50_000_000), mtime=0))
+    tracemalloc.start()
+    try:
+        with pytest.raises(IDXFormatError, match=r"inflates past the 60008 bytes"):
+            read_idx_bytes(bomb, max_bytes=data.MNIST_FILES[1].size)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_a_file_larger_than_its_canonical_size_is_not_read(tmp_path, fake_mnist):
+    write(tmp_path, fake_mnist, compress=False)
+    (tmp_path / NAMES[1]).write_bytes(bytes(10_000))
+    with pytest.raises(IDXFormatError, match=r"10000 bytes, more than a file of \d+ can take"):
+        data.load_mnist(tmp_path, download=False)
+
+
+def test_threads_loading_at_once_parse_each_file_once(tmp_path, fake_mnist, monkeypatch):
+    write(tmp_path, fake_mnist)
+    reads = []
+    real = data.read_idx_bytes
+
+    def counting(path, **kwargs):
+        reads.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(data, "read_idx_bytes", counting)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: data.load_mnist(tmp_path, download=False), range(8)))
+    assert len(reads) == len(NAMES)
+
+
+def test_a_file_rewritten_with_its_size_and_time_kept_is_read_again(tmp_path, fake_mnist):
+    write(tmp_path, fake_mnist, compress=False)
+    data.load_mnist(tmp_path, download=False)
+    path = tmp_path / NAMES[1]
+    status = path.stat()
+    other = bytearray(path.read_bytes())
+    other[-1] = (other[-1] + 1) % 10
+    path.write_bytes(bytes(other))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert path.stat().st_size == status.st_size
+    # The new contents are read (and refused, since they are not the canonical file).
+    with pytest.raises(data.ChecksumError):
+        data.load_mnist(tmp_path, download=False)

@@ -144,7 +144,8 @@ def test_no_early_stopping_runs_every_epoch(blobs):
 def test_divergence_stops_with_the_step():
     X, y = small_problem()
     model = MLP([16, 16, 16, 4], input_size=9, activation="relu")
-    with pytest.raises(TrainingDivergedError, match=r"became nan at step 1 \(epoch 1\)") as error:
+    with pytest.raises(TrainingDivergedError,
+                       match=r"diverged at step 1 \(epoch 1\): the validation loss") as error:
         Trainer(model, learning_rate=1e100, batch_size=8).fit(X, y, X, y, epochs=5)
     assert error.value.step == 1
     assert isinstance(error.value.history, History)
