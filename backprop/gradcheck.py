@@ -22,10 +22,13 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from backprop.checks import look_up, positive_int, real_in_range
+from backprop.checks import int_in_range, look_up, real_in_range
 from backprop.checks import seed as seed_value
 from backprop.losses import cross_entropy_delta, mean_cross_entropy
 from backprop.network import MLP, backward, forward
+
+MAX_DIRECTIONS = 100_000
+"""The most random directions per layer a check may ask for."""
 
 
 def gradient_check(
@@ -93,7 +96,8 @@ def gradient_check(
         method,
         "method",
     )
-    num_directions = positive_int(num_directions, "num_directions")
+    # More directions than weights is never needed (every_weight is then exact and cheaper).
+    num_directions = int_in_range(num_directions, "num_directions", 1, MAX_DIRECTIONS)
     seed = seed_value(seed)
     X, targets = model.check_batch(X, targets)
     weights, activation = model.weights, model.activation

@@ -114,6 +114,8 @@ def parse_idx(data: bytes, source: str = "<bytes>") -> np.ndarray:
     IDXFormatError
         Naming ``source`` and what is wrong.
     """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise IDXFormatError(f"{source}: IDX data are bytes, got {type(data).__name__}")
     if len(data) == 0:
         raise IDXFormatError(f"{source}: the file is empty")
     if len(data) < 4:

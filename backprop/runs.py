@@ -74,7 +74,8 @@ class Config:
         # Every option is checked here, before any data is loaded or any network is built.
         if not (isinstance(self.name, str) and NAME.fullmatch(self.name)):
             raise ValueError(f"a run's name is letters, digits, '-', '_' and '.', starting with "
-                             f"a letter or digit (it names files), got {self.name!r}")
+                             f"a letter or digit (it names files), got {type(self.name).__name__} "
+                             f"{' '.join(str(self.name).split())[:40]!r}")
         if not isinstance(self.label, str):
             raise ValueError(f"label must be a string, got {type(self.label).__name__}")
         check_layer_sizes(self.neurons_per_layer, 785)
