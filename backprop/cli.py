@@ -6,6 +6,8 @@
     backprop train [--hidden 64 ...] [--activation sigmoid] [--init uniform] [...]
     backprop data [--data-dir DIR] [--no-download]
     backprop book [--source docs] [--output docs/_build/html] [--fresh]
+    backprop exercises
+    backprop check NAME FILE [--timeout 60]
 
 Long work shows a progress bar on a terminal; it stays out of logs and pipes, and
 ``--quiet`` hides it everywhere. A bad option is one line on standard error and exit code 2;
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -143,6 +146,19 @@ def _parser() -> argparse.ArgumentParser:
                       help="where the HTML goes (default docs/_build/html)")
     book.add_argument("--fresh", action="store_true",
                       help="read every page again (executed pages still come from the cache)")
+    commands.add_parser("exercises", help="list the exercises that backprop check can check")
+    check = commands.add_parser(
+        "check", help="check an answer to an exercise, defined in a Python file",
+        description="Check the answer to exercise NAME that FILE defines: a function named "
+                    "answer for a code exercise, or a list named steps for a derivation. FILE "
+                    "runs in a separate Python process with a time limit. This is NOT a "
+                    "sandbox: the file runs with your permissions and can do anything you "
+                    "can, so check only files you would run yourself.")
+    check.add_argument("name", metavar="NAME", help="the exercise (see backprop exercises)")
+    check.add_argument("file", metavar="FILE", type=Path,
+                       help="a Python file that defines answer (code) or steps (derivation)")
+    check.add_argument("--timeout", type=_positive_int, default=60,
+                       help="seconds the whole check may take (default 60)")
     return parser
 
 
@@ -150,8 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
     arguments = parser.parse_args(argv)
-    command = {"experiment": _experiment, "train": _train, "data": _data,
-               "book": _book}[arguments.command]
+    command = {"experiment": _experiment, "train": _train, "data": _data, "book": _book,
+               "exercises": _exercises, "check": _check}[arguments.command]
     try:
         return command(arguments)
     except UsageError as error:
@@ -235,6 +251,59 @@ def _data(arguments: argparse.Namespace) -> int:
         kind = "images" if array.ndim == 2 else "labels"
         print(f"  {path.name}: verified, {len(array):,} {kind}")
     return 0
+
+
+def _exercises(arguments: argparse.Namespace) -> int:
+    from backprop.exercises import EXERCISES
+
+    width = max(map(len, EXERCISES))
+    _print("\n".join(f"{name:<{width}}  {exercise.kind:<10}  {exercise.title}"
+                      for name, exercise in EXERCISES.items()))
+    return 0
+
+
+_CHECKER = """
+import json, runpy, sys
+from backprop.exercises import EXERCISES, check
+name, path = sys.argv[1], sys.argv[2]
+wanted = "answer" if EXERCISES[name].kind == "code" else "steps"
+try:
+    found = runpy.run_path(path, run_name="__submission__")
+except BaseException as error:
+    print(json.dumps([False, f"{path} could not be run: {type(error).__name__}: {error}"]))
+    sys.exit()
+if wanted not in found:
+    print(json.dumps([False, f"{path} defines no {wanted!r} for the exercise {name}"]))
+    sys.exit()
+feedback = check(name, found[wanted])
+print(json.dumps([feedback.passed, feedback.message]))
+"""
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    from backprop.exercises import EXERCISES
+
+    if arguments.name not in EXERCISES:
+        raise UsageError(f"unknown exercise {arguments.name!r}; backprop exercises lists them")
+    if not arguments.file.is_file():
+        raise UsageError(f"{arguments.file} is not a file")
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", _CHECKER, arguments.name, str(arguments.file)],
+            capture_output=True, text=True, timeout=arguments.timeout, check=False,
+            stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        print(f"backprop: checking {arguments.file} took longer than {arguments.timeout} s; "
+              "it was stopped", file=sys.stderr)
+        return FAILURE
+    try:
+        passed, message = json.loads(completed.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        error = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"backprop: checking {arguments.file} failed: {error}", file=sys.stderr)
+        return FAILURE
+    _print(message)
+    return 0 if passed else FAILURE
 
 
 def _book(arguments: argparse.Namespace) -> int:

@@ -26,6 +26,9 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "sphinx-mathjax-offline",
+    "sphinx_exercise",
+    # Collapses each exercise's solution until the reader asks for it.
+    "sphinx_togglebutton",
 ]
 
 html_theme = "sphinx_book_theme"
@@ -51,6 +54,8 @@ nb_execution_mode = os.environ.get("BACKPROP_BOOK_EXECUTION", "cache")
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_output_stderr = "warn"
+# Markdown that cells display (an exercise's statement, say) has maths in it, as Jupyter shows.
+nb_render_markdown_format = "myst"
 nb_execution_timeout = 600
 nb_kernel_rgx_aliases = {".*": "python3"}
 # jupyter-cache keys on the cells alone: every byte of the package (the derivations and the

@@ -70,8 +70,8 @@ TYPESET_AT_LEAST = {"backpropagation": 26, "topology": 1, "tricks": 1}
 FIGURES = {"mnist": 2, "one-hidden-layer": 1, "tricks": 1, "topology": 3, "performance": 1,
            "vanishing-gradients": 2}
 PAGES = ["index", "backpropagation", "mnist", "one-hidden-layer", "tricks", "topology",
-         "performance",
-         "vanishing-gradients", "api", "reproducibility"]
+         "performance", "vanishing-gradients", "api", "reproducibility",
+         "exercises/backpropagation", "exercises/tricks"]
 
 
 @pytest.mark.parametrize("page", PAGES)

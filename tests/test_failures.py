@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -286,3 +287,20 @@ def test_the_hostile_probe_finds_nothing():
     assert set(hostile.fuzz(300)) <= {"own error", "valid", "returned"}
     assert set(hostile.files()) == {"own error"}
     assert set(hostile.corruptions()) == {"recomputed"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--hidden", "100000000"], r"weights needs .* GiB"),
+        (["train", "--seed", "-1"], r"seed must be a whole number >= 0, got -1"),
+    ],
+    ids=["huge layer", "seed -1"],
+)
+def test_the_command_line_checks_options_in_one_line(small_data, argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert re.search(message, err)

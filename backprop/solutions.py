@@ -1,0 +1,85 @@
+"""Reference answers to the exercises, written as a student would write them.
+
+Each is plain numpy, complete on its own (it uses nothing but ``numpy as np``), independent
+of the rest of the package: :mod:`backprop.exercises` checks that it agrees with the
+package's own functions, and the book shows it, hidden until asked for, as the solution of
+its exercise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid_derivative(a):
+    """sigma'(z) from the output a = sigma(z)."""
+    return a * (1 - a)
+
+
+def improved_sigmoid_derivative(a):
+    """f'(z) for f(z) = 1.7159 tanh(2z/3), from the output a = f(z)."""
+    return 2 / 3 * (1.7159 - a * a / 1.7159)
+
+
+def softmax(z):
+    """Row-wise softmax, shifted by each row's largest logit so that nothing overflows."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def cross_entropy(targets, outputs):
+    """The mean over the N samples of -sum_k y_k ln y_hat_k."""
+    return float(-np.sum(targets * np.log(outputs)) / len(outputs))
+
+
+def one_hot(labels, num_classes):
+    """Row n is all zeros but a one in column labels[n]."""
+    return (np.asarray(labels)[:, None] == np.arange(num_classes)).astype(float)
+
+
+def output_delta(targets, outputs):
+    """dC/dz at the softmax output for the mean cross-entropy: (y_hat - y) / N."""
+    return (outputs - targets) / len(outputs)
+
+
+def backward(weights, X, targets):
+    """Every weight gradient, by the delta recurrence, for sigmoid hidden layers."""
+    a = [X]
+    for W in weights[:-1]:
+        a.append(1 / (1 + np.exp(-(a[-1] @ W))))
+    z = a[-1] @ weights[-1]
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    a.append(e / e.sum(axis=1, keepdims=True))
+    delta = (a[-1] - targets) / len(X)
+    gradients = []
+    for l in range(len(weights), 0, -1):
+        gradients.insert(0, a[l - 1].T @ delta)
+        if l > 1:
+            delta = a[l - 1] * (1 - a[l - 1]) * (delta @ weights[l - 1].T)
+    return gradients
+
+
+def momentum_step(weights, velocity, gradient, learning_rate, momentum):
+    """V <- g + momentum v, then W <- W - learning_rate v."""
+    velocity = gradient + momentum * velocity
+    return weights - learning_rate * velocity, velocity
+
+
+def parameter_count(layer_sizes):
+    """One weight per pair of units in consecutive layers."""
+    return sum(layer_sizes[l - 1] * layer_sizes[l] for l in range(1, len(layer_sizes)))
+
+
+def delta_norms(weights, X, targets):
+    """The norm of each hidden layer's delta, first hidden layer first."""
+    a = [X]
+    for W in weights[:-1]:
+        a.append(1 / (1 + np.exp(-(a[-1] @ W))))
+    z = a[-1] @ weights[-1]
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    delta = (e / e.sum(axis=1, keepdims=True) - targets) / len(X)
+    norms = []
+    for l in range(len(weights), 1, -1):
+        delta = a[l - 1] * (1 - a[l - 1]) * (delta @ weights[l - 1].T)
+        norms.insert(0, float(np.linalg.norm(delta)))
+    return norms

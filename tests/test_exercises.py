@@ -1,0 +1,246 @@
+"""Exercises: reference answers pass, typical mistakes fail with a specific message."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backprop import cli, exercises
+from backprop.exercises import EXERCISES, check, parse_step
+
+CODE = [name for name, exercise in EXERCISES.items() if exercise.kind == "code"]
+DERIVATIONS = [name for name, exercise in EXERCISES.items() if exercise.kind == "derivation"]
+MISTAKES = [(name, mistake) for name in CODE for mistake in EXERCISES[name].mistakes]
+
+
+def test_the_issue_asks_for_these_exercises():
+    assert CODE[:8] == ["sigmoid-derivative", "improved-sigmoid-derivative", "softmax",
+                        "cross-entropy", "one-hot", "output-delta", "backward",
+                        "momentum-step"]
+    assert len(DERIVATIONS) >= 3
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_the_reference_solution_passes(name):
+    feedback = check(name, EXERCISES[name].solution)
+    assert feedback.passed, feedback.message
+
+
+@pytest.mark.parametrize("name", CODE)
+def test_every_code_exercise_knows_three_mistakes(name):
+    assert len(EXERCISES[name].mistakes) >= 3
+
+
+@pytest.mark.parametrize(("name", "mistake"), MISTAKES,
+                         ids=[f"{name}:{mistake.name}" for name, mistake in MISTAKES])
+def test_a_typical_mistake_fails_with_its_hint(name, mistake):
+    feedback = check(name, mistake.answer)
+    assert not feedback.passed
+    message = feedback.message
+    assert "not yet" in message
+    assert f"Hint: {mistake.hint}" in message
+    assert "On the input" in message
+    assert "it should return" in message
+
+
+WRONG_STEPS = {
+    "derive-sigmoid-derivative": [
+        (["exp(-z) / (1 + exp(-z))", "a * (1 - a)"], "Step 1 is not the starting expression"),
+        (["exp(-z) / (1 + exp(-z))**2", "1 / (1 + exp(-z)) * (1 + 1 / (1 + exp(-z)))"],
+         "Step 2 does not follow from step 1"),
+        (["exp(-z) / (1 + exp(-z))**2"], "last still uses z: write the result in terms "
+                                         "of a"),
+    ],
+    "derive-output-delta": [
+        (["exp(z1) / (exp(z1) + exp(z2) + exp(z3))"], "Step 1 is not the starting expression"),
+        (["exp(z1) / (exp(z1) + exp(z2) + exp(z3)) - y1", "a1"],
+         "Step 2 does not follow from step 1"),
+        (["exp(z1) / (exp(z1) + exp(z2) + exp(z3)) - y1"], "last still uses z1, z2, z3"),
+    ],
+    "derive-hidden-update": [
+        (["a1 * (1 - a1) * (v11 * (o1 - y1) + v21 * (o2 - y2))"],
+         "Step 1 is not the starting expression"),
+        (["delta1 * x1", "a1 * (1 - a1) * (v11 * (o1 + y1) + v21 * (o2 - y2)) * x1"],
+         "Step 2 does not follow from step 1"),
+        (["a1 * (1 - a1) * (v11 * (o1 - y1) + v21 * (o2 - y2)) * x1"],
+         "last still uses a1, o1, o2, v11, v21, y1, y2"),
+    ],
+}
+WRONG = [(name, steps, message) for name, cases in WRONG_STEPS.items()
+         for steps, message in cases]
+
+
+@pytest.mark.parametrize(("name", "steps", "message"), WRONG,
+                         ids=[f"{name}:{index}" for index, (name, _, _) in enumerate(WRONG)])
+def test_a_wrong_derivation_names_its_first_bad_step(name, steps, message):
+    feedback = check(name, steps)
+    assert not feedback.passed
+    assert message in feedback.message
+
+
+def test_every_derivation_exercise_lists_three_mistakes():
+    assert set(WRONG_STEPS) == set(DERIVATIONS)
+    assert all(len(cases) >= 3 for cases in WRONG_STEPS.values())
+
+
+MALICIOUS = [
+    "__import__('os').system('touch HACKED')",
+    "z.__class__.__mro__",
+    "open('/etc/passwd')",
+    "[c for c in ().__class__.__base__.__subclasses__()]",
+    "lambda: 1",
+    "exp(-z) if z else 0",
+    "eval('1')",
+    "2 ** 10 ** 10",
+    "exp(z, z)",
+    "a; import os",
+    "x" * 3000,
+]
+
+
+@pytest.mark.parametrize("text", MALICIOUS, ids=range(len(MALICIOUS)))
+def test_a_malicious_or_malformed_step_is_refused_and_runs_nothing(text, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    feedback = check("derive-sigmoid-derivative", [text])
+    assert not feedback.passed
+    assert "Step 1 cannot be read" in feedback.message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_steps_build_sympy_expressions_without_python():
+    names = EXERCISES["derive-sigmoid-derivative"].names
+    assert parse_step("1 / (1 + exp(-z))", names) == names["a"]
+    with pytest.raises(exercises.StepError, match=r"unknown name 'y'"):
+        parse_step("y + 1", names)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda a: 1 / 0, "your function raised ZeroDivisionError"),
+        (lambda a: "a(1 - a)", "expected numbers, got str"),
+        (lambda a: (a * (1 - a)).ravel(), "expected shape"),
+        (lambda a: a * np.nan, "NaN or infinite"),
+        ("a * (1 - a)", "The answer must be a function f(a)"),
+    ],
+    ids=["raises", "string", "shape", "nan", "not a function"],
+)
+def test_a_broken_answer_gets_feedback_not_a_traceback(answer, message):
+    feedback = check("sigmoid-derivative", answer)
+    assert not feedback.passed
+    assert message in feedback.message
+
+
+def test_a_slow_answer_is_stopped(monkeypatch):
+    monkeypatch.setattr(exercises, "TIME_LIMIT", 0.5)
+
+    def endless(a):
+        while True:
+            pass
+
+    feedback = check("sigmoid-derivative", endless)
+    assert "took longer than 0.5 s" in feedback.message
+
+
+def test_an_unknown_exercise_lists_the_exercises():
+    feedback = check("softmax-derivative", lambda a: a)
+    assert "there is no exercise 'softmax-derivative'" in feedback.message
+    assert "sigmoid-derivative" in feedback.message
+
+
+def test_the_command_line_lists_the_exercises(capsys):
+    assert cli.main(["exercises"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in EXERCISES)
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "code", "message"),
+    [
+        ("sigmoid-derivative", "def answer(a):\n    return a * (1 - a)\n", 0, "correct"),
+        ("output-delta", "def answer(targets, outputs):\n    return outputs - targets\n", 1,
+         "factor 1/N"),
+        ("derive-sigmoid-derivative", "steps = ['exp(-z) / (1 + exp(-z))**2', 'a * (1 - a)']\n",
+         0, "2 steps follow"),
+        ("sigmoid-derivative", "x = 1\n", 1, "defines no 'answer'"),
+        ("sigmoid-derivative", "raise SystemExit(3)\n", 1, "could not be run"),
+    ],
+    ids=["right", "wrong", "derivation", "nothing defined", "exits"],
+)
+def test_backprop_check_runs_a_file(tmp_path, capsys, name, source, code, message):
+    path = tmp_path / "submission.py"
+    path.write_text(source)
+    assert cli.main(["check", name, str(path)]) == code
+    out = capsys.readouterr().out
+    assert message in out
+
+
+def test_backprop_check_stops_a_file_that_runs_too_long(tmp_path, capsys):
+    path = tmp_path / "forever.py"
+    path.write_text("while True:\n    pass\n")
+    assert cli.main(["check", "sigmoid-derivative", str(path), "--timeout", "2"]) == 1
+    assert "took longer than 2 s" in capsys.readouterr().err
+
+
+def test_backprop_check_says_it_is_not_a_sandbox():
+    result = subprocess.run([sys.executable, "-m", "backprop.cli", "check", "--help"],
+                            capture_output=True, text=True, check=True)
+    assert "NOT a sandbox" in " ".join(result.stdout.split())
+
+
+# The exercises in the book: each chapter ends with its exercises and has a notebook of them.
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.mark.parametrize("chapter", list(exercises.CHAPTER_EXERCISES))
+def test_each_chapter_ends_with_its_exercises_and_has_their_notebook(chapter):
+    names = exercises.CHAPTER_EXERCISES[chapter]
+    text = (DOCS / f"{chapter}.md").read_text()
+    notebook = (DOCS / "exercises" / f"{chapter}.md").read_text()
+    for name in names:
+        assert f":label: ex-{name}" in text
+        assert f'check("{name}", ' in notebook
+
+
+def test_every_exercise_is_in_a_chapter():
+    placed = [name for names in exercises.CHAPTER_EXERCISES.values() for name in names]
+    assert sorted(placed) == sorted(EXERCISES)
+
+
+def run_notebook(path, solved):
+    jupytext = pytest.importorskip("jupytext", reason="the notebooks need the docs extra")
+    nbclient = pytest.importorskip("nbclient", reason="the notebooks need the docs extra")
+    notebook = jupytext.read(path)
+    for cell in notebook.cells:
+        found = re.search(r'print\(check\("([a-z-]+)", (answer|steps)\)\)', cell.source)
+        if solved and found:
+            cell.source = exercises.solution_source(found[1]) + "\n" + found[0] + "\n"
+    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3")
+    client.execute()
+    reports = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error"
+            assert not (output.output_type == "stream" and output.name == "stderr")
+            if output.output_type == "stream" and "check(" in cell.source:
+                reports.append(output.text)
+    return reports
+
+
+@pytest.mark.parametrize("chapter", list(exercises.CHAPTER_EXERCISES))
+def test_an_unsolved_notebook_runs_to_the_end_saying_not_yet(chapter):
+    reports = run_notebook(DOCS / "exercises" / f"{chapter}.md", solved=False)
+    assert len(reports) == len(exercises.CHAPTER_EXERCISES[chapter])
+    assert all("not yet" in report for report in reports)
+
+
+@pytest.mark.parametrize("chapter", list(exercises.CHAPTER_EXERCISES))
+def test_a_solved_notebook_passes_every_check(chapter):
+    reports = run_notebook(DOCS / "exercises" / f"{chapter}.md", solved=True)
+    assert len(reports) == len(exercises.CHAPTER_EXERCISES[chapter])
+    assert not any("not yet" in report for report in reports)
