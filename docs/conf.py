@@ -27,9 +27,16 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx-mathjax-offline",
     "sphinx_exercise",
+    "sphinx_copybutton",
+    "sphinxcontrib.bibtex",
     # Collapses each exercise's solution until the reader asks for it.
     "sphinx_togglebutton",
 ]
+
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "plain"
+# Copy buttons copy the code, never the prompts or the outputs.
+copybutton_exclude = ".linenos, .gp, .go"
 
 html_theme = "sphinx_book_theme"
 html_title = "backprop: a textbook you can run"

@@ -71,7 +71,7 @@ FIGURES = {"mnist": 2, "one-hidden-layer": 1, "tricks": 1, "topology": 3, "perfo
            "vanishing-gradients": 2}
 PAGES = ["index", "backpropagation", "mnist", "one-hidden-layer", "tricks", "topology",
          "performance", "vanishing-gradients", "api", "reproducibility",
-         "exercises/backpropagation", "exercises/tricks"]
+         "exercises/backpropagation", "exercises/tricks", "references"]
 
 
 @pytest.mark.parametrize("page", PAGES)
