@@ -25,7 +25,8 @@ def is_symbolic(x: Array) -> bool:
     return x.dtype == object
 
 
-def _each(function: Callable[[Any], Any], x: Array, out: Array | None) -> Array:
+def each(function: Callable[[Any], Any], x: Array, out: Array | None = None) -> Array:
+    """``function`` applied to every entry of an object array (into ``out`` where given)."""
     result = np.empty(x.shape, dtype=object) if out is None else out
     for index in np.ndindex(x.shape):
         result[index] = function(x[index])
@@ -37,7 +38,7 @@ def exp(x: Array, out: Array | None = None) -> Array:
     if is_symbolic(x):
         import sympy
 
-        return _each(sympy.exp, x, out)
+        return each(sympy.exp, x, out)
     return np.exp(x, out=out)
 
 
@@ -46,7 +47,7 @@ def tanh(x: Array, out: Array | None = None) -> Array:
     if is_symbolic(x):
         import sympy
 
-        return _each(sympy.tanh, x, out)
+        return each(sympy.tanh, x, out)
     return np.tanh(x, out=out)
 
 
@@ -60,7 +61,7 @@ def floored_log(p: Array) -> Array:
     if is_symbolic(p):
         import sympy
 
-        return _each(sympy.log, p, None)
+        return each(sympy.log, p, None)
     return np.log(np.maximum(p, np.finfo(p.dtype).tiny))
 
 
@@ -69,7 +70,7 @@ def positive_part(x: Array) -> Array:
     if is_symbolic(x):
         import sympy
 
-        return _each(lambda entry: sympy.Max(0, entry), x, None)
+        return each(lambda entry: sympy.Max(0, entry), x, None)
     return np.maximum(x, 0)
 
 
@@ -78,7 +79,7 @@ def indicator_positive(x: Array) -> Array:
     if is_symbolic(x):
         import sympy
 
-        return _each(lambda entry: sympy.Piecewise((1, entry > 0), (0, True)), x, None)
+        return each(lambda entry: sympy.Piecewise((1, entry > 0), (0, True)), x, None)
     return (x > 0).astype(x.dtype)
 
 

@@ -27,7 +27,6 @@ from backprop.derivations.symbolic import (
 )
 
 f = sp.Function("f")
-loss = sp.Function("ell")
 _u = sp.Dummy("u")
 
 
@@ -44,8 +43,6 @@ w = sp.IndexedBase("w", real=True)
 x = sp.IndexedBase("x", real=True)
 zz = sp.IndexedBase("z", real=True)
 delta = sp.IndexedBase("delta", real=True)
-y = sp.IndexedBase("y", real=True)
-y_hat = sp.IndexedBase("\\hat{y}", real=True)
 alpha, C = sp.symbols("alpha C")
 
 

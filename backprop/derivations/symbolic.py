@@ -14,7 +14,7 @@ from itertools import pairwise
 import numpy as np
 import sympy as sp
 
-from backprop import activations, losses, network
+from backprop import activations, elementary, losses, network
 from backprop.activations import Activation
 
 ObjectArray = np.ndarray
@@ -49,17 +49,11 @@ _f = sp.Function("f")
 _t = sp.Symbol("t")
 
 
-def _each(function, array: ObjectArray) -> ObjectArray:
-    result = np.empty(array.shape, dtype=object)
-    for index in np.ndindex(array.shape):
-        result[index] = function(array[index])
-    return result
-
-
 ANY_ACTIVATION = Activation(
     "f",
-    lambda z: _each(_f, z),
-    lambda a: _each(lambda entry: sp.Derivative(_f(_t), _t).subs(_t, entry.args[0]), a),
+    lambda z: elementary.each(_f, z),
+    lambda a: elementary.each(lambda entry: sp.Derivative(_f(_t), _t).subs(_t, entry.args[0]),
+                              a),
 )
 """An undefined differentiable activation :math:`f`, with :math:`f'` read off :math:`a = f(z)`:
 a proof through it holds for every activation."""
