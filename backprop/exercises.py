@@ -329,8 +329,10 @@ def _answer_agrees(exercise: Exercise, answer: Callable[..., Any], arguments: tu
         failure["slow"] = True
         return False
     except Exception as error:
+        detail = f": {error}" if str(error) else ""
         failure.update(arguments=arguments, expected=expected,
-                       error=f"{type(error).__name__}: {error}")
+                       error=f"{type(error).__name__}{detail}",
+                       unanswered=isinstance(error, NotImplementedError))
         return False
     reason = _compare(expected, received)
     if reason:
@@ -342,6 +344,9 @@ def _answer_agrees(exercise: Exercise, answer: Callable[..., Any], arguments: tu
 
 def _code_message(exercise: Exercise, failure: dict[str, Any]) -> str:
     arguments = failure["arguments"]
+    if failure.get("unanswered"):
+        return (f"{exercise.title}: not yet. Replace `raise NotImplementedError` with your "
+                f"answer, a function {exercise.signature}, and run the cell again.")
     lines = [f"{exercise.title}: not yet."]
     names = exercise.signature[exercise.signature.index("(") + 1 : -1].split(", ")
     lines.append("On the input")

@@ -244,3 +244,12 @@ def test_a_solved_notebook_passes_every_check(chapter):
     reports = run_notebook(DOCS / "exercises" / f"{chapter}.md", solved=True)
     assert len(reports) == len(exercises.CHAPTER_EXERCISES[chapter])
     assert not any("not yet" in report for report in reports)
+
+
+def test_an_unanswered_exercise_says_what_to_replace():
+    def answer(a):
+        raise NotImplementedError
+
+    feedback = check("sigmoid-derivative", answer)
+    assert not feedback.passed
+    assert "not yet. Replace `raise NotImplementedError` with your answer" in feedback.message
