@@ -29,16 +29,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-import numpy as np
 from tqdm import tqdm
 
 import backprop
 from backprop import data as mnist
 from backprop import experiments, reports, runs, store
 from backprop.activations import ACTIVATIONS
-from backprop.checks import memory_fits
 from backprop.initialization import INITIALIZERS
-from backprop.network import count_parameters
+from backprop.network import check_memory
 from backprop.preprocessing import assignment_data
 from backprop.training import History
 
@@ -228,9 +226,7 @@ def _train(arguments: argparse.Namespace) -> int:
         momentum=arguments.momentum, batch_size=arguments.batch_size, epochs=arguments.epochs,
         early_stopping=arguments.early_stopping, seed=arguments.seed, dtype=arguments.dtype,
     ))
-    weights = count_parameters(config.neurons_per_layer)
-    _options(lambda: memory_fits(weights * (8 + np.dtype(config.dtype).itemsize),
-                                 f"a network of {weights:,} weights"))
+    _options(lambda: check_memory((785, *config.neurons_per_layer), config.dtype))
     directory = store.results_directory()
     store.check_writable(directory)
     data = assignment_data(dtype=arguments.dtype)

@@ -41,7 +41,7 @@ import numpy as np
 import sympy as sp
 
 from backprop import activations, losses, network, solutions, training
-from backprop.activations import ACTIVATIONS
+from backprop.activations import ACTIVATIONS, Activation
 
 RELATIVE_TOLERANCE = 1e-9
 """How closely a code answer must agree with the reference, relative to the values' size."""
@@ -455,29 +455,14 @@ IMPROVED = ACTIVATIONS["improved_sigmoid"]
 A, S = activations.IMPROVED_SIGMOID_SCALE, activations.IMPROVED_SIGMOID_SLOPE
 
 
-def _reference_backward(weights, X, targets):
+LINEAR_SLOPE = Activation("sigmoid, f' forgotten", SIGMOID.function, np.ones_like)
+"""The sigmoid forward, but a derivative of 1 backward: the mistake of leaving f' out."""
+
+
+def _reference_backward(weights, X, targets, activation=SIGMOID):
     a = network.forward(weights, X, SIGMOID)
-    return network.backward(weights, a, losses.cross_entropy_delta(targets, a[-1]), SIGMOID)
-
-
-def _backward_without(change):
-    """A wrong backward pass: the reference with one step changed."""
-
-    def wrong(weights, X, targets):
-        a = network.forward(weights, X, SIGMOID)
-        delta = losses.cross_entropy_delta(targets, a[-1])
-        return change(weights, a, delta)
-
-    return wrong
-
-
-def _recurrence(weights, a, delta, derivative, scale=1.0):
-    gradients = []
-    for l in range(len(weights), 0, -1):
-        gradients.append(scale * (a[l - 1].T @ delta))
-        if l > 1:
-            delta = derivative(a[l - 1]) * (delta @ weights[l - 1].T)
-    return gradients[::-1]
+    return network.backward(weights, a, losses.cross_entropy_delta(targets, a[-1]),
+                            activation)
 
 
 def _lecun_step(W, v, g, learning_rate, momentum):
@@ -640,14 +625,11 @@ _register(Exercise(
     reference=_reference_backward,
     inputs=_backward_inputs,
     mistakes=(
-        Mistake("no mean", _backward_without(
-            lambda W, a, delta: _recurrence(W, a, delta, SIGMOID.derivative, len(a[0]))),
+        Mistake("no mean", lambda W, X, t: [len(X) * g for g in _reference_backward(W, X, t)],
                 "the loss is a mean over the batch: the output delta is (y_hat - y) / N."),
-        Mistake("no derivative", _backward_without(
-            lambda W, a, delta: _recurrence(W, a, delta, np.ones_like)),
+        Mistake("no derivative", lambda W, X, t: _reference_backward(W, X, t, LINEAR_SLOPE),
                 "each hidden layer's delta is multiplied by f'(z) = a (1 - a)."),
-        Mistake("transposed", _backward_without(
-            lambda W, a, delta: [g.T for g in _recurrence(W, a, delta, SIGMOID.derivative)]),
+        Mistake("transposed", lambda W, X, t: [g.T for g in _reference_backward(W, X, t)],
                 "each gradient has the shape of its weights, (fan_in, fan_out): "
                 "a^(l-1)^T delta^(l), not its transpose."),
     ),

@@ -190,6 +190,20 @@ def parameter_count(layer_sizes: Sequence[int]) -> int:
     return sum(n_in * n_out for n_in, n_out in pairwise(layer_sizes))
 
 
+def check_memory(layer_sizes: Sequence[int], dtype: DTypeLike) -> None:
+    """Refuse, before allocating, a network whose weights cannot fit in this machine's memory.
+
+    The weights are drawn in float64 and then rounded to ``dtype``: both copies must fit.
+
+    Raises
+    ------
+    ValueError
+        Naming the number of weights and the memory they need.
+    """
+    count = parameter_count(layer_sizes)
+    memory_fits(count * (8 + np.dtype(dtype).itemsize), f"a network of {count:,} weights")
+
+
 def count_parameters(neurons_per_layer: Sequence[int], input_size: int = 785) -> int:
     r"""The number of weights of a bias-trick network, checked: :math:`\sum_l n_{l-1} n_l`.
 
@@ -267,9 +281,7 @@ class MLP:
         self.init = init
         self.seed = seed_value(seed)
         self.dtype = float_dtype(dtype)
-        # The weights are drawn in float64, then rounded: both copies must fit at once.
-        memory_fits(parameter_count(self.layer_sizes) * (8 + self.dtype.itemsize),
-                    f"a network of {parameter_count(self.layer_sizes):,} weights")
+        check_memory(self.layer_sizes, self.dtype)
         rng = np.random.default_rng(self.seed)
         self._weights = [
             initializer(rng, fan_in, fan_out).astype(self.dtype)

@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import backprop
 from backprop import activations, losses, network, training
-from backprop.activations import Activation
 from backprop.derivations import DERIVATIONS, Step, derivations_for, parameters, qualified_name
 from backprop.derivations import activations as activation_proofs
 from backprop.derivations.core import implementation, implementation_source
@@ -172,6 +170,3 @@ def test_the_equal_width_lies_between_59_and_60():
     assert network.count_parameters([below, below, 10]) < target
     assert network.count_parameters([above, above, 10]) > target
 
-
-def test_an_undefined_activation_stands_for_every_activation():
-    assert isinstance(backprop.derivations.symbolic.ANY_ACTIVATION, Activation)
