@@ -2,14 +2,18 @@
 
 ::
 
-    backprop experiment NAME... | all [--force] [--epochs N] [--results DIR] [--quiet]
+    backprop experiment NAME... | all [--seeds S] [--jobs J | --dask ADDRESS] [--force]
+                                      [--epochs N] [--results DIR] [--quiet]
+    backprop claims [--seeds S] [--jobs J | --dask ADDRESS] [--epochs N] [--results DIR]
     backprop train [--hidden 64 ...] [--activation sigmoid] [--init uniform] [...]
     backprop data [--data-dir DIR] [--no-download]
     backprop book [--source docs] [--output docs/_build/html] [--fresh]
     backprop exercises
     backprop check NAME FILE [--timeout 60]
 
-Long work shows a progress bar on a terminal; it stays out of logs and pipes, and
+Runs go to worker processes (``--jobs``, every core by default) or to a Dask cluster
+(``--dask tcp://HOST:PORT``, the ``cluster`` extra); this process alone writes the results
+store. Long work shows a progress bar on a terminal; it stays out of logs and pipes, and
 ``--quiet`` hides it everywhere. A bad option is one line on standard error and exit code 2;
 every option is checked before any data is read. Any other failure (missing or corrupt
 data, a diverging run, a results directory that cannot be written) is one line and exit
@@ -25,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -32,8 +37,8 @@ from typing import NoReturn
 from tqdm import tqdm
 
 import backprop
+from backprop import claims, experiments, parallel, reports, runs, store
 from backprop import data as mnist
-from backprop import experiments, reports, runs, store
 from backprop.activations import ACTIVATIONS
 from backprop.initialization import INITIALIZERS
 from backprop.network import check_memory
@@ -87,6 +92,31 @@ class ProgressBar:
                              val_acc=f"{history.val_accuracy[step]:.2%}", refresh=False)
 
 
+class RunsBar:
+    """A tqdm bar over the runs of a sweep, advancing as each is served or computed."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.bar = tqdm(total=total, desc="runs", unit="run", leave=False,
+                        disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True)
+        self.trained = self.served = 0
+
+    def __enter__(self) -> RunsBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.bar.close()
+
+    def __call__(self, result: runs.RunResult, computed: bool) -> None:
+        """Count one run done."""
+        self.bar.set_postfix_str(f"{result.config.stem} {'trained' if computed else 'stored'}",
+                                 refresh=False)
+        self.bar.update()
+        if computed:
+            self.trained += 1
+        else:
+            self.served += 1
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -95,6 +125,29 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not positive")
     return value
+
+
+def _address(text: str) -> str:
+    try:
+        return parallel.check_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _sweep_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", type=_positive_int, default=1,
+                        help="train every run from seeds 0 to S-1 (default 1)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive_int,
+                       help=f"worker processes (default every core: {parallel.default_jobs()})")
+    where.add_argument("--dask", type=_address, metavar="ADDRESS",
+                       help="train on a Dask cluster's workers, tcp://HOST:PORT (needs the "
+                            "cluster extra)")
+    parser.add_argument("--epochs", type=_positive_int, help="epochs per run (default 50)")
+    parser.add_argument("--results", type=Path,
+                        help="the results directory (default $BACKPROP_RESULTS_DIR or "
+                             "./results)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,11 +162,11 @@ def _parser() -> argparse.ArgumentParser:
                             help=f"one or more of {', '.join(runs.EXPERIMENTS)}, or all")
     experiment.add_argument("--force", action="store_true",
                             help="retrain even where a saved result exists")
-    experiment.add_argument("--epochs", type=_positive_int, help="epochs per run (default 50)")
-    experiment.add_argument("--results", type=Path,
-                            help="the results directory (default $BACKPROP_RESULTS_DIR or "
-                                 "./results)")
-    experiment.add_argument("--quiet", action="store_true", help="no progress bar")
+    _sweep_options(experiment)
+
+    claim = commands.add_parser(
+        "claims", help="judge the report's claims over seeds, running what they need")
+    _sweep_options(claim)
 
     train = commands.add_parser("train", help="train one network and print its figures")
     train.add_argument("--hidden", type=_positive_int, nargs="+", default=[64],
@@ -127,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--early-stopping", type=_positive_int, default=50,
                        help="checks without improvement before stopping (default 50)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     data = commands.add_parser("data", help="show where MNIST is, verify it, fetch what "
@@ -144,6 +197,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="where the HTML goes (default docs/_build/html)")
     book.add_argument("--fresh", action="store_true",
                       help="read every page again (executed pages still come from the cache)")
+    book.add_argument("--jobs", type=_positive_int,
+                      help=f"worker processes for the experiments (default every core: "
+                           f"{parallel.default_jobs()})")
+    book.add_argument("--quiet", action="store_true", help="no progress bar")
     commands.add_parser("exercises", help="list the exercises that backprop check can check")
     check = commands.add_parser(
         "check", help="check an answer to an exercise, defined in a Python file",
@@ -164,8 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
     arguments = parser.parse_args(argv)
-    command = {"experiment": _experiment, "train": _train, "data": _data, "book": _book,
-               "exercises": _exercises, "check": _check}[arguments.command]
+    command = {"experiment": _experiment, "claims": _claims, "train": _train, "data": _data,
+               "book": _book, "exercises": _exercises, "check": _check}[arguments.command]
     try:
         return command(arguments)
     except UsageError as error:
@@ -175,40 +232,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return FAILURE
-    except (ValueError, ArithmeticError, OSError) as error:
+    except (ValueError, ArithmeticError, OSError, ImportError) as error:
         print(f"backprop: {str(error).splitlines()[0]}", file=sys.stderr)
         return FAILURE
 
 
-def _experiment(arguments: argparse.Namespace) -> int:
-    selected = _options(lambda: list(runs.iter_experiments(arguments.names)))
+def _sweep(
+    arguments: argparse.Namespace, names: list[str], bar: list | None = None
+) -> dict[str, list]:
+    """Run the experiments named over the seeds asked for; their runs, by experiment.
+
+    The progress bar, which counts the runs trained and served, is appended to ``bar``.
+    """
+    selected = _options(lambda: list(runs.iter_experiments(names)))
+    configs = {experiment.name: experiments.experiment_configs(experiment.name, arguments.epochs)
+               for experiment in selected}
     directory = store.results_directory(arguments.results)
     store.check_writable(directory)
     data = assignment_data()
+    total = len({config for found in configs.values() for config in found}) * arguments.seeds
+    with RunsBar(total, arguments.quiet) as runs_bar:
+        found = experiments.run_experiments(
+            [experiment.name for experiment in selected], data, directory,
+            seeds=arguments.seeds, force=getattr(arguments, "force", False),
+            epochs=arguments.epochs, jobs=arguments.jobs, dask=arguments.dask,
+            on_result=runs_bar)
+    if bar is not None:
+        bar.append(runs_bar)
+    return found
+
+
+def _experiment(arguments: argparse.Namespace) -> int:
+    found = _sweep(arguments, arguments.names)
+    directory = store.results_directory(arguments.results)
     # Drawing is the only use of matplotlib: importing it here keeps --help quick.
     from backprop import plotting
 
-    def progress(config: runs.Config, total: int) -> ProgressBar:
-        return ProgressBar(config, total, arguments.quiet)
-
     sections, tables = [], []
-    for experiment in selected:
-        results = experiments.run_experiment(experiment.name, data, directory,
-                                             force=arguments.force, epochs=arguments.epochs,
-                                             progress=progress)
+    for name, groups in found.items():
+        experiment = runs.EXPERIMENTS[name]
         figures = [
-            *plotting.save(plotting.plot_training(results, experiment.title),
+            *plotting.save(plotting.plot_training(groups, experiment.title),
                            directory / "figures" / f"{experiment.name}-training"),
-            *plotting.save(plotting.plot_gradient_norms(results[len(experiment.compare_with):],
+            *plotting.save(plotting.plot_gradient_norms(groups[len(experiment.compare_with):],
                                                         experiment.title),
                            directory / "figures" / f"{experiment.name}-gradients"),
         ]
-        sections.append(reports.experiment_section(experiment, results, figures))
-        tables.append(f"{experiment.title}\n{reports.summary_table(results)}")
+        sections.append(reports.experiment_section(experiment, groups, figures))
+        tables.append(f"{experiment.title}\n{reports.summary_table(groups)}")
     summary = directory / "summary.md"
     document = reports.summary_document(sections).encode()
     store.write_atomically(summary, lambda file: file.write(document))
     _print("\n".join(tables) + f"\nFigures and summary table in {directory}/ (open {summary})")
+    return 0
+
+
+def _claims(arguments: argparse.Namespace) -> int:
+    needed = claims.needed_runs()
+    names = [name for name, experiment in runs.EXPERIMENTS.items()
+             if needed & {config.name for config in experiment.runs}]
+    found = _sweep(arguments, names)
+    verdicts = claims.evaluate(group for groups in found.values() for group in groups)
+    _print(claims.table(verdicts) + f"\n{claims.RULE}")
     return 0
 
 
@@ -234,7 +319,7 @@ def _train(arguments: argparse.Namespace) -> int:
         config, data, directory,
         progress=lambda c, total: ProgressBar(c, total, arguments.quiet),
     )
-    _print(reports.summary_table([result]))
+    _print(reports.summary_table([runs.SeededRuns(config, (result,))]))
     return 0
 
 
@@ -310,11 +395,29 @@ def _book(arguments: argparse.Namespace) -> int:
         import myst_nb  # noqa: F401 -- only to say what is missing
     except ImportError:
         raise ValueError('the book needs the docs extra: pip install -e ".[docs]"') from None
+    directory = store.results_directory().resolve()
+    # Every experiment first, on every core: the pages then find each run in the store.
+    start = time.perf_counter()
+    bar: list[RunsBar] = []
+    sweep = argparse.Namespace(seeds=runs.BOOK_SEEDS, jobs=arguments.jobs, dask=None,
+                               epochs=None, results=directory, quiet=arguments.quiet)
+    _sweep(sweep, ["all"], bar)
+    record = {"seeds": runs.BOOK_SEEDS, "jobs": parallel.check_jobs(arguments.jobs),
+              "trained": bar[0].trained, "served": bar[0].served,
+              "seconds": time.perf_counter() - start}
+    store.write_atomically(directory / store.BOOK_SWEEP,
+                           lambda file: file.write(json.dumps(record, indent=2).encode()))
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
                str(arguments.source), str(arguments.output)]
     if arguments.fresh:
         command.insert(3, "-E")
-    status = subprocess.run(command, check=False).returncode
+    middle = time.perf_counter()
+    status = subprocess.run(command, check=False,
+                            env={**os.environ, "BACKPROP_RESULTS_DIR": str(directory)}
+                            ).returncode
+    print(f"The experiments took {record['seconds']:.0f} s ({record['trained']} runs trained, "
+          f"{record['served']} served from the store, {record['jobs']} workers); the rest of "
+          f"the book {time.perf_counter() - middle:.0f} s.")
     if status == 0:
         print(f"The book is built: open {(arguments.output / 'index.html').resolve()}")
     return status

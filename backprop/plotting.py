@@ -1,9 +1,10 @@
 """Figures of training runs: curves against steps, comparisons, and gradient norms by layer.
 
 Every figure has labelled axes, a legend, and colours from the Okabe-Ito palette, which
-readers with any common form of colour blindness can tell apart. Training loss is noisy
-from batch to batch, so it is drawn as the mean over windows of ten steps with a band of one
-standard deviation, as the assignment's plots do.
+readers with any common form of colour blindness can tell apart. A configuration trained
+from several seeds is drawn as the mean over seeds with a band from the lowest to the
+highest seed, up to the step where its first seed stopped. Training loss is noisy from
+batch to batch, so each seed's is first averaged over windows of ten steps.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from backprop.runs import RunResult
+from backprop.runs import SeededRuns
 from backprop.store import write_atomically
 
 OKABE_ITO = ("#000000", "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
@@ -46,34 +47,58 @@ def smooth(
     return centres, shaped.mean(axis=1), shaped.std(axis=1)
 
 
-def plot_training(results: Sequence[RunResult], title: str = "") -> Figure:
-    """Loss and accuracy against training steps, one colour per run.
+def across_seeds(
+    group: SeededRuns, name: str
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """One record's mean and range over seeds, at the steps every seed recorded.
 
-    The left panel shows each run's batch loss (mean and spread over windows of
+    ``batch_loss`` is smoothed per seed first (:func:`smooth`).
+
+    Returns
+    -------
+    steps, means, lows, highs : arrays
+    """
+    series = [result.history.series(name) for result in group.results]
+    if name == "batch_loss":
+        series = [smooth(*pair)[:2] for pair in series]
+    length = min(len(steps) for steps, _ in series)
+    values = np.array([values[:length] for _, values in series])
+    return series[0][0][:length], values.mean(axis=0), values.min(axis=0), values.max(axis=0)
+
+
+def plot_training(groups: Sequence[SeededRuns], title: str = "") -> Figure:
+    """Loss and accuracy against training steps, one colour per configuration.
+
+    The left panel shows each configuration's batch loss (smoothed over windows of
     :data:`WINDOW` steps, solid) and validation loss (dashed); the right panel its accuracy
-    on the whole training set (solid) and the validation set (dashed).
+    on the first 5,000 training images (solid) and on the validation set (dashed). Lines are
+    means over seeds; bands run from the lowest seed to the highest.
     """
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
-    for result, colour in zip(results, _colours(len(results)), strict=True):
-        history, label = result.history, result.config.label
-        centres, means, spreads = smooth(*history.series("batch_loss"))
-        loss_axes.plot(centres, means, color=colour, linewidth=1.2, label=f"{label}: batches")
-        loss_axes.fill_between(centres, means - spreads, means + spreads, color=colour,
-                               alpha=0.2, linewidth=0)
-        loss_axes.plot(*history.series("val_loss"), color=colour, linestyle="--",
-                       linewidth=1.5, label=f"{label}: validation")
-        accuracy_axes.plot(*history.series("train_accuracy"), color=colour, linewidth=1.2,
-                           label=f"{label}: training")
-        accuracy_axes.plot(*history.series("val_accuracy"), color=colour, linestyle="--",
-                           linewidth=1.5, label=f"{label}: validation")
+    for group, colour in zip(groups, _colours(len(groups)), strict=True):
+        label = group.config.label
+        for axes, name, style, what in (
+            (loss_axes, "batch_loss", "-", "batches"),
+            (loss_axes, "val_loss", "--", "validation"),
+            (accuracy_axes, "train_accuracy", "-", "training"),
+            (accuracy_axes, "val_accuracy", "--", "validation"),
+        ):
+            steps, means, lows, highs = across_seeds(group, name)
+            axes.plot(steps, means, color=colour, linestyle=style, linewidth=1.3,
+                      label=f"{label}: {what}")
+            if group.seeds > 1:
+                axes.fill_between(steps, lows, highs, color=colour, alpha=0.18, linewidth=0)
+    seeds = max(group.seeds for group in groups)
+    band = f"; bands: lowest to highest of {seeds} seeds" if seeds > 1 else ""
     loss_axes.set(xlabel="training step (batches of 32)", ylabel="cross-entropy loss",
-                  title="Loss")
+                  title=f"Loss{band}")
     accuracy_axes.set(xlabel="training step (batches of 32)", ylabel="accuracy",
-                      title="Accuracy")
-    top = max(np.percentile(r.history.series("batch_loss")[1], 99) for r in results)
+                      title=f"Accuracy{band}")
+    top = max(np.percentile(result.history.series("batch_loss")[1], 99)
+              for group in groups for result in group.results)
     loss_axes.set_ylim(0, max(top, 0.1))
-    accuracy_axes.set_ylim(max(0.0, _lowest_accuracy(results) - 0.02), 1.0)
+    accuracy_axes.set_ylim(max(0.0, _lowest_accuracy(groups) - 0.02), 1.0)
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
@@ -82,36 +107,44 @@ def plot_training(results: Sequence[RunResult], title: str = "") -> Figure:
     return figure
 
 
-def _lowest_accuracy(results: Sequence[RunResult]) -> float:
+def _lowest_accuracy(groups: Sequence[SeededRuns]) -> float:
     """The lowest accuracy after the first epoch, so the interesting range fills the panel."""
     lowest = 1.0
-    for result in results:
-        for name in ("train_accuracy", "val_accuracy"):
-            steps, values = result.history.series(name)
-            later = values[steps >= result.history.steps_per_epoch]
-            lowest = min(lowest, float(later.min()) if later.size else float(values.min()))
+    for group in groups:
+        for result in group.results:
+            for name in ("train_accuracy", "val_accuracy"):
+                steps, values = result.history.series(name)
+                later = values[steps >= result.history.steps_per_epoch]
+                lowest = min(lowest, float(later.min()) if later.size else float(values.min()))
     return lowest
 
 
-def plot_gradient_norms(results: Sequence[RunResult], title: str = "") -> Figure:
-    """The norm of each layer's weight gradient at every check, one panel per run.
+def plot_gradient_norms(groups: Sequence[SeededRuns], title: str = "") -> Figure:
+    """The norm of each layer's weight gradient at every check, one panel per configuration.
 
     Layers run from the first (darkest) to the output layer (lightest) on the cividis
     scale; the vertical axis is logarithmic, so a gradient that shrinks by the same factor
-    at every layer shows as evenly spaced lines.
+    at every layer shows as evenly spaced lines. Lines are geometric means over seeds, up to
+    the first seed's stop, with a band from the lowest seed to the highest.
     """
-    figure = Figure(figsize=(5.5 * len(results), 4.2), layout="constrained")
-    panels = np.atleast_1d(figure.subplots(1, len(results), sharey=True))
-    for axes, result in zip(panels, results, strict=True):
-        norms = result.gradient_norms
-        layers = norms.shape[1]
+    figure = Figure(figsize=(5.5 * len(groups), 4.2), layout="constrained")
+    panels = np.atleast_1d(figure.subplots(1, len(groups), sharey=True))
+    for axes, group in zip(panels, groups, strict=True):
+        checks = min(len(result.check_steps) for result in group.results)
+        norms = np.array([result.gradient_norms[:checks] for result in group.results])
+        steps = group.results[0].check_steps[:checks]
+        layers = norms.shape[2]
         colours = _cividis(layers)
         for layer in range(layers):
-            axes.plot(result.check_steps, norms[:, layer], color=colours[layer],
-                      linewidth=1.3, label=f"layer {layer + 1}")
+            axes.plot(steps, np.exp(np.log(norms[:, :, layer]).mean(axis=0)),
+                      color=colours[layer], linewidth=1.3, label=f"layer {layer + 1}")
+            if group.seeds > 1:
+                axes.fill_between(steps, norms[:, :, layer].min(axis=0),
+                                  norms[:, :, layer].max(axis=0), color=colours[layer],
+                                  alpha=0.15, linewidth=0)
         axes.set_yscale("log")
         axes.set(xlabel="training step (batches of 32)",
-                 ylabel="gradient norm ‖∂C/∂W‖ (log scale)", title=result.config.label)
+                 ylabel="gradient norm ‖∂C/∂W‖ (log scale)", title=group.config.label)
         axes.grid(alpha=0.3, which="both")
         axes.legend(fontsize="x-small", ncol=2)
     if title:

@@ -104,8 +104,21 @@ def make_dataset(
     return Dataset(*arrays, digest.hexdigest())
 
 
+def with_dtype(data: Dataset, dtype: str) -> Dataset:
+    """The dataset with its inputs rounded to ``dtype`` (itself, if they already are).
+
+    Rounding float64 inputs to float32 gives the same bits as normalising in float32, since
+    :func:`normalize` rounds once from float64.
+    """
+    dtype = float_dtype(dtype)
+    if data.X_train.dtype == dtype and data.X_val.dtype == dtype:
+        return data
+    return make_dataset(data.X_train.astype(dtype), data.y_train, data.X_val.astype(dtype),
+                        data.y_val)
+
+
 def assignment_data(
-    train_size: int = 20_000, dtype: str = "float64", data_dir: str | None = None
+    train_size: int = 20_000, dtype: str = "float32", data_dir: str | None = None
 ) -> Dataset:
     """MNIST as the assignment prepares it: the split, standardised by the training set.
 

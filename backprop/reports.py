@@ -5,35 +5,85 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from backprop.runs import Experiment, RunResult
+import numpy as np
 
-SUMMARY_COLUMNS = (
-    ("run", "run", "{}"),
-    ("label", "what changes", "{}"),
-    ("parameters", "parameters", "{:,}"),
-    ("train_loss", "training loss", "{:.4f}"),
-    ("val_loss", "validation loss", "{:.4f}"),
-    ("train_accuracy", "training accuracy", "{:.2%}"),
-    ("val_accuracy", "validation accuracy", "{:.2%}"),
-    ("best_val_loss", "best validation loss", "{:.4f}"),
-    ("best_step", "at step", "{:,}"),
-    ("stopped_at", "stopped at step", "{:,}"),
-    ("epochs", "epochs", "{:.1f}"),
-    ("stop_reason", "because", "{}"),
-    ("wall_time", "wall time (s)", "{:.1f}"),
-)
+from backprop.runs import Experiment, RunResult, SeededRuns
+
+SUMMARY_COLUMNS = {
+    "run": ("run", "{}"),
+    "label": ("what changes", "{}"),
+    "parameters": ("parameters", "{:,}"),
+    "train_loss": ("training loss", "{:.4f}"),
+    "val_loss": ("validation loss", "{:.4f}"),
+    "train_accuracy": ("training accuracy", "{:.2%}"),
+    "val_accuracy": ("validation accuracy", "{:.2%}"),
+    "best_val_loss": ("best validation loss", "{:.4f}"),
+    "best_val_accuracy": ("validation accuracy at the best loss", "{:.2%}"),
+    "best_step": ("at step", "{:,.0f}"),
+    "stopped_at": ("stopped at step", "{:,.0f}"),
+    "epochs": ("epochs", "{:.1f}"),
+    "stop_reason": ("because", "{}"),
+    "wall_time": ("wall time (s)", "{:.1f}"),
+}
+"""Every column a summary table can show: its key in :meth:`RunResult.summary`, its title
+and its format. The training figures are of the first 5,000 training images
+(:data:`backprop.runs.TRAIN_CHECK_SIZE`), the validation figures of the whole set."""
+
+_FIXED = ("run", "label", "parameters")
 
 
-def summary_table(results: Sequence[RunResult]) -> str:
-    """A Markdown table of the runs' final figures, one row per run."""
-    header = "| " + " | ".join(title for _, title, _ in SUMMARY_COLUMNS) + " |"
-    rule = "|" + "|".join(" --- " for _ in SUMMARY_COLUMNS) + "|"
-    rows = []
-    for result in results:
-        summary = result.summary()
-        cells = (form.format(summary[key]) for key, _, form in SUMMARY_COLUMNS)
+def summary_table(
+    groups: Sequence[SeededRuns], columns: Sequence[str] | None = None, ranges: bool = True
+) -> str:
+    """A Markdown table of the runs' final figures, one row per configuration.
+
+    Across S > 1 seeds a figure reads "mean ± standard deviation (min to max)"; a reason to
+    stop reads as counts ("early_stopping: 4, epochs: 1").
+
+    Parameters
+    ----------
+    groups : sequence of SeededRuns
+    columns : sequence of str, optional
+        Keys of :data:`SUMMARY_COLUMNS`, in order; all of them by default.
+    ranges : bool
+        Show each figure's range across seeds; without, only "mean ± standard deviation",
+        for a table narrow enough for a page.
+
+    Raises
+    ------
+    ValueError
+        Naming an unknown column.
+    """
+    columns = list(SUMMARY_COLUMNS) if columns is None else list(columns)
+    for key in columns:
+        if key not in SUMMARY_COLUMNS:
+            raise ValueError(f"unknown column {key!r}; choose from {', '.join(SUMMARY_COLUMNS)}")
+    titles = [SUMMARY_COLUMNS[key][0] for key in columns]
+    if any(group.seeds > 1 for group in groups):
+        # After the columns that name the run, before its figures.
+        titles.insert(sum(key in ("run", "label") for key in columns), "seeds")
+    rows = ["| " + " | ".join(titles) + " |", "|" + "|".join(" --- " for _ in titles) + "|"]
+    for group in groups:
+        cells = [_cell(group, key, ranges) for key in columns]
+        if len(titles) > len(columns):
+            cells.insert(titles.index("seeds"), str(group.seeds))
         rows.append("| " + " | ".join(cells) + " |")
-    return "\n".join([header, rule, *rows]) + "\n"
+    return "\n".join(rows) + "\n"
+
+
+def _cell(group: SeededRuns, key: str, ranges: bool) -> str:
+    form = SUMMARY_COLUMNS[key][1]
+    summaries = [result.summary() for result in group.results]
+    if key in _FIXED or group.seeds == 1:
+        return form.format(summaries[0][key])
+    if key == "stop_reason":
+        reasons = [summary[key] for summary in summaries]
+        return ", ".join(f"{reason}: {reasons.count(reason)}" for reason in sorted(set(reasons)))
+    values = np.array([summary[key] for summary in summaries], dtype=float)
+    cell = f"{form.format(values.mean())} ± {form.format(values.std(ddof=1))}"
+    if ranges:
+        cell += f" ({form.format(values.min())} to {form.format(values.max())})"
+    return cell
 
 
 def steps_to_accuracy(result: RunResult, threshold: float) -> int | None:
@@ -51,12 +101,12 @@ def gradient_ratio(result: RunResult, check: int) -> float:
 
 
 def experiment_section(
-    experiment: Experiment, results: Sequence[RunResult], figures: Sequence[Path]
+    experiment: Experiment, groups: Sequence[SeededRuns], figures: Sequence[Path]
 ) -> str:
     """An experiment's part of ``summary.md``: its title, its table and its PNG figures."""
     images = "".join(f"![{experiment.title}](figures/{path.name})\n"
                      for path in figures if path.suffix == ".png")
-    return f"## {experiment.title}\n\n{summary_table(results)}\n{images}"
+    return f"## {experiment.title}\n\n{summary_table(groups)}\n{images}"
 
 
 def summary_document(sections: Sequence[str]) -> str:

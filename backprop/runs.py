@@ -38,6 +38,13 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 GRADIENT_PROBE = 2_000
 """Training images whose mean-loss gradient is measured at every check."""
 
+BOOK_SEEDS = 5
+"""Seeds of every run in the book: each experiment is trained from seeds 0 to 4."""
+
+TRAIN_CHECK_SIZE = 5_000
+"""Training images (the first ones) scored at every check: scoring is most of a run's cost,
+and the loss of 5,000 images estimates the training set's to about 1%."""
+
 
 @dataclass(frozen=True)
 class Config:
@@ -46,7 +53,9 @@ class Config:
     The defaults are the assignment's Task 2: 784-64-10 with a sigmoid hidden layer,
     :math:`U(-1, 1)` weights, learning rate 0.1, batches of 32, no momentum, at most 50
     epochs, early stopping after 50 checks without a lower validation loss, trained on the
-    first 20,000 training images. ``seed`` seeds both the weights and the shuffling.
+    first 20,000 training images in float32, of which the first
+    :data:`TRAIN_CHECK_SIZE` are scored at each check (``None``: all). ``seed`` seeds both
+    the weights and the shuffling.
 
     Raises
     ------
@@ -68,7 +77,8 @@ class Config:
     shuffle: bool = True
     seed: int = 0
     train_size: int = 20_000
-    dtype: str = "float64"
+    dtype: str = "float32"
+    train_check_size: int | None = TRAIN_CHECK_SIZE
 
     def __post_init__(self) -> None:
         # Every option is checked here, before any data is loaded or any network is built.
@@ -90,6 +100,12 @@ class Config:
         seed(self.seed)
         int_in_range(self.train_size, "train_size", 1, 60_000)
         float_dtype(self.dtype)
+        positive_int(self.train_check_size, "train_check_size", optional=True)
+
+    @property
+    def stem(self) -> str:
+        """The run's name and seed, as the names of its stored files begin."""
+        return f"{self.name}-seed{self.seed}"
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (and checked)."""
@@ -225,6 +241,7 @@ class RunResult:
         return {
             "run": self.config.name,
             "label": self.config.label,
+            "seed": self.config.seed,
             "parameters": count_parameters(self.config.neurons_per_layer,
                                            self.meta["input_size"]),
             "train_loss": history.train_loss[final],
@@ -232,6 +249,7 @@ class RunResult:
             "train_accuracy": history.train_accuracy[final],
             "val_accuracy": history.val_accuracy[final],
             "best_val_loss": history.best_val_loss,
+            "best_val_accuracy": history.val_accuracy[history.best_step],
             "best_step": history.best_step,
             "stopped_at": final,
             "epochs": final / history.steps_per_epoch,
@@ -240,6 +258,29 @@ class RunResult:
         }
 
 
+@dataclass(frozen=True)
+class SeededRuns:
+    """One configuration trained from seeds 0 to S-1: the unit every comparison is made of.
+
+    Attributes
+    ----------
+    config : Config
+        The configuration, as the experiment lists it (seed 0).
+    results : tuple of RunResult
+        One per seed, in order of seed.
+    """
+
+    config: Config
+    results: tuple[RunResult, ...]
+
+    @property
+    def seeds(self) -> int:
+        """S, the number of seeds."""
+        return len(self.results)
+
+    def values(self, key: str) -> NDArray[np.float64]:
+        """One figure of :meth:`RunResult.summary` for each seed."""
+        return np.array([result.summary()[key] for result in self.results], dtype=float)
 
 
 def iter_experiments(names: list[str]) -> Iterator[Experiment]:

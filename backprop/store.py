@@ -34,6 +34,9 @@ from backprop.training import History, StopReason
 
 RESULTS_ENVIRONMENT_VARIABLE = "BACKPROP_RESULTS_DIR"
 
+BOOK_SWEEP = "book-sweep.json"
+"""The file in a store where ``backprop book`` records how long its experiments took."""
+
 RESULT_MODULES = (
     "activations", "checks", "elementary", "initialization", "losses", "network", "threads",
     "training", "idx", "data", "preprocessing", "runs", "experiments", "store",
@@ -63,9 +66,13 @@ def source_digest() -> str:
     return digest.hexdigest()
 
 
-def result_key(config: Config, data_digest: str) -> str:
-    """The results-store key of a configuration on data of that digest, with this code."""
-    identity = {"config": config.as_dict(), "source": source_digest(), "data": data_digest}
+def result_key(config: Config, data_digest: str, source: str | None = None) -> str:
+    """The results-store key of a configuration on data of that digest, with this code.
+
+    ``source`` is :func:`source_digest`, computed here unless given.
+    """
+    identity = {"config": config.as_dict(), "source": source or source_digest(),
+                "data": data_digest}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -77,8 +84,11 @@ def results_directory(results_dir: str | os.PathLike[str] | None = None) -> Path
 
 
 def result_path(store: Path, config: Config, key: str) -> Path:
-    """Where the JSON of a run's result lives in a store; the arrays are beside it (.npz)."""
-    return store / f"{config.name}-{key}.json"
+    """Where the JSON of a run's result lives in a store; the arrays are beside it (.npz).
+
+    The name starts with the run's name and seed: ``task2-seed0-KEY.json``.
+    """
+    return store / f"{config.stem}-{key}.json"
 
 
 class CorruptResultError(ValueError):
@@ -196,7 +206,7 @@ def _load(path: Path) -> RunResult:
         or any(not 0 <= accuracy <= 1 for accuracy in accuracies)
         or history.best_step not in history.val_loss
         or gradient_norms.shape != (checks, len(config.neurons_per_layer))
-        or document["key"] != path.stem.removeprefix(f"{config.name}-")
+        or document["key"] != path.stem.removeprefix(f"{config.stem}-")
         or not math.isfinite(document["wall_time"])
     ):
         raise CorruptResultError(f"{path}: its records do not fit together")

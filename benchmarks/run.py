@@ -29,8 +29,10 @@ from itertools import pairwise
 import numpy as np
 
 from backprop import MLP, Trainer
+from backprop.experiments import ONE_THREAD
 from backprop.network import evaluate
 from backprop.preprocessing import Dataset, assignment_data
+from backprop.runs import GRADIENT_PROBE, TRAIN_CHECK_SIZE
 from backprop.threads import ThreadPolicy
 from backprop.training import batch_indices, sgd_step
 
@@ -96,6 +98,40 @@ def backprop_evaluation(data: Dataset, dtype: str) -> Callable[[], None]:
             evaluate(model.weights, data.X_val, data.y_val, model.activation)
 
     return run
+
+
+def backprop_check(data: Dataset, train_rows: int | None) -> Callable[[], None]:
+    """One check as a stored run makes it, on one BLAS thread, in float32.
+
+    The whole validation set and the first ``train_rows`` training images are scored, and
+    the gradient of the first :data:`~backprop.runs.GRADIENT_PROBE` images is computed for
+    the gradient norms.
+    """
+    model = MLP([64, 10], dtype="float32", init="fan_in")
+    X_probe, y_probe = data.X_train[:GRADIENT_PROBE], data.y_train[:GRADIENT_PROBE]
+
+    def run() -> None:
+        with ONE_THREAD.checks():
+            evaluate(model.weights, data.X_val, data.y_val, model.activation)
+            evaluate(model.weights, data.X_train[:train_rows], data.y_train[:train_rows],
+                     model.activation)
+            model.backward(X_probe, y_probe)
+
+    return run
+
+
+def check_share(medians: dict) -> tuple[float, float]:
+    """The share of a run's time its five checks an epoch take, one thread throughout.
+
+    Returns
+    -------
+    (float, float)
+        As the runs make the checks, and with the whole training set scored instead.
+    """
+    steps = medians["epoch", "backprop float32"]
+    return tuple(5 * medians[group, "backprop float32"]
+                 / (steps + 5 * medians[group, "backprop float32"])
+                 for group in ("check", "check, whole training set"))
 
 
 def backprop_task2(data: Dataset) -> Callable[[], Score]:
@@ -229,6 +265,8 @@ def cases(data32: Dataset, data64: Dataset, task2: bool) -> list[Case]:
              backprop_epoch(data32, [64, 10], "float32", threads=2)),
         Case("evaluation", "backprop float32", backprop_evaluation(data32, "float32")),
         Case("evaluation", "backprop float64", backprop_evaluation(data64, "float64")),
+        Case("check", "backprop float32", backprop_check(data32, TRAIN_CHECK_SIZE)),
+        Case("check, whole training set", "backprop float32", backprop_check(data32, None)),
         Case("ten layers", "backprop float32",
              backprop_epoch(data32, [64] * 10 + [10], "float32")),
     ]
@@ -341,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     print(f"\nPeak memory allocated during two epochs of Task 2 in float32: {peak:.1f} MB, "
           f"beyond the {data_size:.1f} MB of data it reads in place.")
+    share, whole = check_share({key: statistics.median(v) for key, v in times.items()})
+    print(f"A stored run spends {share:.0%} of its time on its checks, one thread each "
+          f"(scoring the whole training set instead: {whole:.0%}).")
     if arguments.json:
         with open(arguments.json, "w") as file:
             json.dump({"peak_memory_mb": peak, "data_mb": data_size,

@@ -25,6 +25,15 @@ def test_the_notebook_chapters_are_the_toctree():
     assert all((DOCS / f"{name}.md").exists() for name in toctree)
 
 
+def test_every_chapter_trains_the_seeds_the_book_command_trains():
+    from backprop.runs import BOOK_SEEDS
+
+    for chapter in CHAPTERS:
+        for line in chapter.read_text().splitlines():
+            if line.startswith("SEEDS = "):
+                assert line == f"SEEDS = {BOOK_SEEDS}", chapter.name
+
+
 @needs_mnist
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.stem)
 def test_chapter_runs_as_a_notebook(chapter, tmp_path, monkeypatch):

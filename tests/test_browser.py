@@ -67,7 +67,7 @@ def browser():
 
 # Two glued equations per derivation on the first chapter; the equal width on topology.
 TYPESET_AT_LEAST = {"backpropagation": 26, "topology": 1, "tricks": 1}
-FIGURES = {"mnist": 2, "one-hidden-layer": 1, "tricks": 1, "topology": 3, "performance": 1,
+FIGURES = {"mnist": 2, "one-hidden-layer": 1, "tricks": 1, "topology": 2, "performance": 1,
            "vanishing-gradients": 2}
 PAGES = ["index", "backpropagation", "mnist", "one-hidden-layer", "tricks", "topology",
          "performance", "vanishing-gradients", "api", "reproducibility",

@@ -224,11 +224,14 @@ def run_notebook(path, solved):
     client.execute()
     reports = []
     for cell in notebook.cells:
-        for output in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        for output in outputs:
             assert output.output_type != "error"
             assert not (output.output_type == "stream" and output.name == "stderr")
-            if output.output_type == "stream" and "check(" in cell.source:
-                reports.append(output.text)
+        # A cell's printed report can arrive in several pieces: it is one report.
+        printed = "".join(output.text for output in outputs if output.output_type == "stream")
+        if printed and "check(" in cell.source:
+            reports.append(printed)
     return reports
 
 

@@ -1,4 +1,4 @@
-"""Running the report's experiments: every one runs, reruns are bit-identical."""
+"""Running the report's experiments: every one runs, over seeds, bit-identical anywhere."""
 
 import numpy as np
 import pytest
@@ -10,9 +10,10 @@ from backprop.runs import EXPERIMENTS
 
 @pytest.mark.parametrize("name", list(EXPERIMENTS))
 def test_every_experiment_runs_shortened_with_complete_records(name, data, tmp_path):
-    results = run_experiment(name, data, tmp_path, epochs=1)
-    assert [r.config.name for r in results] == [c.name for c in EXPERIMENTS[name].all_runs]
-    for result in results:
+    groups = run_experiment(name, data, tmp_path, epochs=1)
+    assert [g.config.name for g in groups] == [c.name for c in EXPERIMENTS[name].all_runs]
+    for group in groups:
+        (result,) = group.results
         history, config = result.history, result.config
         assert config.epochs == 1
         assert history.steps_per_epoch == 10
@@ -27,8 +28,8 @@ def test_every_experiment_runs_shortened_with_complete_records(name, data, tmp_p
         assert summary["val_accuracy"] == history.val_accuracy[checks[-1]]
         assert summary["stop_reason"] == "epochs"
         assert summary["wall_time"] > 0
-        assert (tmp_path / f"{config.name}-{result.key}.json").exists()
-        assert (tmp_path / f"{config.name}-{result.key}.npz").exists()
+        assert (tmp_path / f"{config.name}-seed0-{result.key}.json").exists()
+        assert (tmp_path / f"{config.name}-seed0-{result.key}.npz").exists()
 
 
 def test_force_retrains_bit_identically(data, tmp_path):
@@ -39,6 +40,32 @@ def test_force_retrains_bit_identically(data, tmp_path):
     np.testing.assert_array_equal(second.gradient_norms, first.gradient_norms)
 
 
+def test_each_seed_is_its_own_run_stored_on_its_own(data, tmp_path):
+    (group,) = run_experiment("task2", data, tmp_path, seeds=3, epochs=1)
+    assert [result.config.seed for result in group.results] == [0, 1, 2]
+    assert len({result.key for result in group.results}) == 3
+    assert len({result.history.val_loss[result.final_step] for result in group.results}) == 3
+    assert sorted(path.name.split("-")[1] for path in tmp_path.glob("*.json")) == [
+        "seed0", "seed1", "seed2"]
+
+
+def arrays(store):
+    """Every stored array, by file and name: what the store holds, to the bit."""
+    found = {}
+    for path in sorted(store.glob("*.npz")):
+        with np.load(path) as loaded:
+            found.update({(path.name, name): loaded[name] for name in loaded.files})
+    return found
+
+
+def test_worker_processes_store_the_same_bits_as_one_process(data, tmp_path):
+    run_experiment("task4d", data, tmp_path / "one", seeds=2, epochs=1, jobs=1)
+    run_experiment("task4d", data, tmp_path / "two", seeds=2, epochs=1, jobs=2)
+    one, two = arrays(tmp_path / "one"), arrays(tmp_path / "two")
+    assert one.keys() == two.keys()
+    assert len(one) == 3 * 2 * 11
+    for name, array in one.items():
+        assert array.tobytes() == two[name].tobytes(), name
 
 
 def test_unknown_experiment(data, tmp_path):
@@ -48,9 +75,9 @@ def test_unknown_experiment(data, tmp_path):
 
 def test_epochs_from_the_environment(data, tmp_path, monkeypatch):
     monkeypatch.setenv(EPOCHS_ENVIRONMENT_VARIABLE, "2")
-    (result,) = run_experiment("task2", data, tmp_path)
-    assert result.config.epochs == 2
-    (result,) = run_experiment("task2", data, tmp_path, epochs=1)
-    assert result.config.epochs == 1
+    (group,) = run_experiment("task2", data, tmp_path)
+    assert group.results[0].config.epochs == 2
+    (group,) = run_experiment("task2", data, tmp_path, epochs=1)
+    assert group.results[0].config.epochs == 1
 
 

@@ -11,7 +11,7 @@ from backprop.experiments import run_experiment
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     return run_experiment("task4d", ten_class_dataset(), tmp_path_factory.mktemp("results"),
-                          epochs=3)
+                          seeds=2, epochs=3)
 
 
 @given(st.lists(st.floats(-100, 100), max_size=60), st.integers(1, 12))
@@ -41,14 +41,25 @@ def test_training_figure(results):
     assert colours == set(plotting.OKABE_ITO[: len(results)])
 
 
+def test_curves_are_means_over_seeds_with_their_range(results):
+    group = results[0]
+    steps, means, lows, highs = plotting.across_seeds(group, "val_loss")
+    values = [result.history.series("val_loss")[1] for result in group.results]
+    np.testing.assert_array_equal(steps, group.results[0].history.series("val_loss")[0])
+    np.testing.assert_allclose(means, np.mean(values, axis=0), rtol=1e-15)
+    np.testing.assert_array_equal(lows, np.min(values, axis=0))
+    np.testing.assert_array_equal(highs, np.max(values, axis=0))
+
+
 def test_gradient_figure(results):
     figure = plotting.plot_gradient_norms(results[1:])
     assert len(figure.axes) == 2
-    for axes, result in zip(figure.axes, results[1:], strict=True):
+    for axes, group in zip(figure.axes, results[1:], strict=True):
         assert axes.get_yscale() == "log"
-        assert len(axes.get_lines()) == len(result.config.neurons_per_layer)
-        np.testing.assert_array_equal(axes.get_lines()[0].get_ydata(),
-                                      result.gradient_norms[:, 0])
+        assert len(axes.get_lines()) == len(group.config.neurons_per_layer)
+        first = [result.gradient_norms[:, 0] for result in group.results]
+        np.testing.assert_allclose(axes.get_lines()[0].get_ydata(),
+                                   np.exp(np.log(first).mean(axis=0)), rtol=1e-12)
 
 
 def test_save_writes_png_and_svg(results, tmp_path):

@@ -65,9 +65,13 @@ def test_bad_input(images, mean, std, message):
 @pytest.mark.skipif(not os.environ.get("BACKPROP_DATA_DIR"),
                     reason="set BACKPROP_DATA_DIR to a directory with the MNIST files")
 def test_assignment_data_is_the_assignment_split():
-    data = assignment_data()
+    data = assignment_data(dtype="float64")
     assert data.X_train.shape == (20_000, 785)
     assert data.X_val.shape == (10_000, 785)
     np.testing.assert_array_equal(data.X_train[:, -1], 1)
     assert abs(data.X_train[:, :-1].mean()) < 1e-9
+    # The runs' float32 inputs are the float64 ones, each rounded once.
+    single = assignment_data()
+    assert single.X_train.dtype == np.float32
+    np.testing.assert_array_equal(single.X_train, data.X_train.astype(np.float32))
     assert data.y_train[0] == 5

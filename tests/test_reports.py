@@ -1,22 +1,44 @@
 """Reports: the summary table and the measures the book and the command line share."""
 
+import pytest
+
 from backprop import reports
 from backprop.experiments import run_experiment
 from backprop.network import count_parameters
 
 
 def test_summary_table(data, tmp_path):
-    results = run_experiment("task4d", data, tmp_path, epochs=1)
-    table = reports.summary_table(results)
+    groups = run_experiment("task4d", data, tmp_path, epochs=1)
+    table = reports.summary_table(groups)
     lines = table.splitlines()
-    assert len(lines) == 2 + len(results)
+    assert len(lines) == 2 + len(groups)
+    assert lines[0].count("|") == len(reports.SUMMARY_COLUMNS) + 1
     assert "| task4d-59 | two hidden layers of 59 |" in table
     parameters = count_parameters((59, 59, 10), 17)
     assert f"| {parameters:,} |" in table
 
 
+def test_across_seeds_a_cell_is_mean_spread_and_range(data, tmp_path):
+    (group,) = run_experiment("task2", data, tmp_path, seeds=3, epochs=1)
+    table = reports.summary_table([group], columns=["run", "val_loss", "stop_reason"])
+    values = group.values("val_loss")
+    assert table.splitlines()[0] == "| run | seeds | validation loss | because |"
+    assert table.splitlines()[2] == (
+        f"| task2 | 3 | {values.mean():.4f} ± {values.std(ddof=1):.4f} "
+        f"({values.min():.4f} to {values.max():.4f}) | epochs: 3 |")
+    narrow = reports.summary_table([group], columns=["val_loss"], ranges=False)
+    assert narrow.splitlines()[2] == f"| 3 | {values.mean():.4f} ± {values.std(ddof=1):.4f} |"
+
+
+def test_an_unknown_column_is_named(data, tmp_path):
+    groups = run_experiment("task2", data, tmp_path, epochs=1)
+    with pytest.raises(ValueError, match=r"unknown column 'accuracy'; choose from run, label"):
+        reports.summary_table(groups, columns=["run", "accuracy"])
+
+
 def test_analysis_helpers(data, tmp_path):
-    (result,) = run_experiment("task2", data, tmp_path, epochs=3)
+    ((result,),) = (group.results for group in run_experiment("task2", data, tmp_path,
+                                                              epochs=3))
     accuracies = result.history.val_accuracy
     best = max(accuracies.values())
     step = reports.steps_to_accuracy(result, best)

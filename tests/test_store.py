@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import backprop
-from backprop import runs, store
+from backprop import experiments, runs, store
 from backprop.experiments import Trainer, run
 
 
@@ -46,7 +46,7 @@ def test_a_change_is_never_served_a_stale_result(data, other_data, tmp_path, cha
 
 def test_a_change_to_the_code_recomputes(data, tmp_path, monkeypatch):
     first = run(runs.TASK2.replace(epochs=1), data, tmp_path)
-    monkeypatch.setattr(store, "source_digest", lambda: "edited")
+    monkeypatch.setattr(experiments, "source_digest", lambda: "edited")
     assert run(runs.TASK2.replace(epochs=1), data, tmp_path).key != first.key
 
 

@@ -117,6 +117,17 @@ def test_training_accuracy_is_over_the_whole_training_set():
     assert history.train_accuracy[history.steps] == np.mean(model.predict(X) == y)
 
 
+def test_a_train_check_size_scores_the_first_training_images():
+    X, y = small_problem(rows=50)
+    model = MLP([8, 4], input_size=9)
+    history = Trainer(model, batch_size=10, early_stopping=None, train_check_size=20).fit(
+        X, y, X[:5], y[:5], epochs=1
+    )
+    final = history.steps
+    assert history.train_accuracy[final] == np.mean(model.predict(X[:20]) == y[:20])
+    assert history.train_loss[final] == pytest.approx(model.loss(X[:20], y[:20]), rel=1e-12)
+
+
 def test_early_stopping_after_patience_checks_without_improvement(blobs):
     X_train, y_train, X_val, y_val = blobs
     # Validation labels that contradict the training labels: the validation loss rises as
@@ -174,6 +185,7 @@ def test_accepts_one_hot_targets_like_labels():
         ({"early_stopping": 0}, r"early_stopping must be a positive integer or None"),
         ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
         ({"threads": 2}, r"threads must be a ThreadPolicy, got int"),
+        ({"train_check_size": 0}, r"train_check_size must be a positive integer or None"),
     ],
 )
 def test_bad_trainer_settings(kwargs, message):
