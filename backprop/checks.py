@@ -25,7 +25,7 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 """The dtypes a network computes in: float32 for speed, float64 for checks."""
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
     """``value``'s repr on one line, cut to a length that fits in a message."""
     text = " ".join(repr(value).split())
     return text if len(text) <= 60 else text[:57] + "..."
@@ -53,7 +53,7 @@ def positive_int(value: object, name: str, *, optional: bool = False) -> int | N
         return None
     if not (_is_whole(value) and value >= 1):
         alternative = " or None" if optional else ""
-        raise ValueError(f"{name} must be a positive integer{alternative}, got {_show(value)}")
+        raise ValueError(f"{name} must be a positive integer{alternative}, got {show(value)}")
     return int(value)
 
 
@@ -66,7 +66,7 @@ def boolean(value: object, name: str) -> bool:
         For anything else: ``"no"``, 0 and ``None`` are not booleans.
     """
     if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be True or False, got {_show(value)}")
+        raise ValueError(f"{name} must be True or False, got {show(value)}")
     return bool(value)
 
 
@@ -79,7 +79,7 @@ def int_in_range(value: object, name: str, low: int, high: int) -> int:
         If ``value`` is not a whole number (booleans are not), or lies outside.
     """
     if not (_is_whole(value) and low <= value <= high):
-        raise ValueError(f"{name} must be an integer from {low} to {high}, got {_show(value)}")
+        raise ValueError(f"{name} must be an integer from {low} to {high}, got {show(value)}")
     return int(value)
 
 
@@ -114,7 +114,7 @@ def real_in_range(
         left = "(" if low_open or low == -math.inf else "["
         right = ")" if high_open or high == math.inf else "]"
         raise ValueError(f"{name} must be a real number in {left}{low:g}, {high:g}{right}, "
-                         f"got {_show(value)}")
+                         f"got {show(value)}")
     return float(value)
 
 
@@ -127,7 +127,7 @@ def seed(value: object, name: str = "seed") -> int:
         If ``value`` is not a non-negative whole number.
     """
     if not (_is_whole(value) and value >= 0):
-        raise ValueError(f"{name} must be a whole number >= 0, got {_show(value)}")
+        raise ValueError(f"{name} must be a whole number >= 0, got {show(value)}")
     return int(value)
 
 
@@ -144,7 +144,7 @@ def float_dtype(value: Any, name: str = "dtype") -> np.dtype:
     except TypeError:
         dtype = None
     if dtype is None or not any(dtype == allowed for allowed in FLOAT_DTYPES):
-        raise ValueError(f"{name} must be float32 or float64, got {_show(value)}")
+        raise ValueError(f"{name} must be float32 or float64, got {show(value)}")
     return dtype
 
 
@@ -315,7 +315,7 @@ def look_up(table: dict[str, T], name: str, what: str) -> T:
         return table[name]
     except (KeyError, TypeError):
         raise ValueError(
-            f"unknown {what} {_show(name)}; choose one of {', '.join(map(repr, table))}"
+            f"unknown {what} {show(name)}; choose one of {', '.join(map(repr, table))}"
         ) from None
 
 
@@ -331,16 +331,16 @@ def check_layer_sizes(neurons_per_layer: Sequence[int], input_size: int) -> tupl
         sizes = (input_size, *neurons_per_layer)
     except TypeError:
         raise ValueError(
-            f"neurons_per_layer must be a sequence of layer sizes, got {_show(neurons_per_layer)}"
+            f"neurons_per_layer must be a sequence of layer sizes, got {show(neurons_per_layer)}"
         ) from None
     if len(sizes) < 2:
         raise ValueError("neurons_per_layer is empty: the network needs an output layer")
     for size in sizes:
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
             raise ValueError(
-                f"layer sizes must be positive integers, got {_show(size)} in "
-                f"input_size={_show(input_size)}, "
-                f"neurons_per_layer={_show(list(neurons_per_layer))}"
+                f"layer sizes must be positive integers, got {show(size)} in "
+                f"input_size={show(input_size)}, "
+                f"neurons_per_layer={show(list(neurons_per_layer))}"
             )
     if sizes[-1] < 2:
         raise ValueError(

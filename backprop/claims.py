@@ -32,7 +32,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop.checks import look_up, positive_int
+from backprop.checks import look_up, positive_int, show
 from backprop.runs import EXPERIMENTS, RunResult, SeededRuns
 
 RESAMPLES = 10_000
@@ -312,9 +312,12 @@ def judge(
 
 
 def _values(values: Sequence[float], run: str) -> NDArray[np.float64]:
-    array = np.asarray(values, dtype=float)
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        array = np.array([np.nan])
     if array.ndim != 1 or array.size == 0 or not np.isfinite(array).all():
-        raise ValueError(f"the run {run} needs one finite value per seed, got {values!r}"[:200])
+        raise ValueError(f"the run {run} needs one finite value per seed, got {show(values)}")
     return array
 
 

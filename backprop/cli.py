@@ -40,6 +40,7 @@ import backprop
 from backprop import claims, experiments, parallel, reports, runs, store
 from backprop import data as mnist
 from backprop.activations import ACTIVATIONS
+from backprop.checks import int_in_range
 from backprop.initialization import INITIALIZERS
 from backprop.network import check_memory
 from backprop.preprocessing import assignment_data
@@ -237,6 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return FAILURE
 
 
+def check_seeds(seeds: int) -> int:
+    """The number of seeds, checked against :data:`backprop.experiments.MAX_SEEDS`."""
+    return int_in_range(seeds, "seeds", 1, experiments.MAX_SEEDS)
+
+
 def _sweep(
     arguments: argparse.Namespace, names: list[str], bar: list | None = None
 ) -> dict[str, list]:
@@ -245,6 +251,7 @@ def _sweep(
     The progress bar, which counts the runs trained and served, is appended to ``bar``.
     """
     selected = _options(lambda: list(runs.iter_experiments(names)))
+    _options(lambda: check_seeds(arguments.seeds))
     configs = {experiment.name: experiments.experiment_configs(experiment.name, arguments.epochs)
                for experiment in selected}
     directory = store.results_directory(arguments.results)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 import backprop
-from backprop.checks import look_up, positive_int
+from backprop.checks import int_in_range, look_up
 from backprop.network import MLP
 from backprop.parallel import compute
 from backprop.preprocessing import Dataset, with_dtype
@@ -40,6 +40,9 @@ from backprop.training import History, Trainer
 
 EPOCHS_ENVIRONMENT_VARIABLE = "BACKPROP_EPOCHS"
 """Shortens every experiment to this many epochs where set: for quick runs of the book."""
+
+MAX_SEEDS = 1_000
+"""The most seeds a sweep may ask for: each is a whole training run per configuration."""
 
 ONE_THREAD = ThreadPolicy(step_threads=1, check_threads=1)
 """Every run computes on one BLAS thread, steps and checks alike: its bits then depend on
@@ -271,7 +274,7 @@ def run_experiment(
     name : str
         A key of :data:`EXPERIMENTS`.
     seeds : int
-        Train each configuration from seeds 0 to ``seeds - 1``.
+        Train each configuration from seeds 0 to ``seeds - 1``; at most :data:`MAX_SEEDS`.
     epochs : int, optional
         Shorten (or lengthen) every run to this many epochs; without it, the environment
         variable ``BACKPROP_EPOCHS`` where set, else each run's own (50).
@@ -309,7 +312,7 @@ def run_experiments(
     dict of str to list of SeededRuns
         Each experiment's :func:`run_experiment`, by name.
     """
-    seeds = positive_int(seeds, "seeds")
+    seeds = int_in_range(seeds, "seeds", 1, MAX_SEEDS)
     configs = {name: experiment_configs(name, epochs) for name in names}
     unique = list(dict.fromkeys(config for found in configs.values() for config in found))
     unique.sort(key=lambda config: -len(config.neurons_per_layer))

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from joblib import Parallel, delayed, parallel_config
 
-from backprop.checks import positive_int
+from backprop.checks import positive_int, show
 
 Item = TypeVar("Item")
 Answer = TypeVar("Answer")
@@ -101,7 +101,7 @@ def check_address(address: str) -> str:
     """
     if not (isinstance(address, str) and address.startswith("tcp://")
             and address.rpartition(":")[2].isdigit()):
-        raise ValueError(f"a Dask scheduler's address is tcp://HOST:PORT, got {address!r}")
+        raise ValueError(f"a Dask scheduler's address is tcp://HOST:PORT, got {show(address)}")
     return address
 
 

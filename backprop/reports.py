@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backprop.checks import show
 from backprop.runs import Experiment, RunResult, SeededRuns
 
 SUMMARY_COLUMNS = {
@@ -54,7 +55,10 @@ def summary_table(
     ValueError
         Naming an unknown column.
     """
-    columns = list(SUMMARY_COLUMNS) if columns is None else list(columns)
+    if columns is None:
+        columns = list(SUMMARY_COLUMNS)
+    if not (isinstance(columns, list | tuple) and all(isinstance(key, str) for key in columns)):
+        raise ValueError(f"columns must be a list of column names, got {show(columns)}")
     for key in columns:
         if key not in SUMMARY_COLUMNS:
             raise ValueError(f"unknown column {key!r}; choose from {', '.join(SUMMARY_COLUMNS)}")

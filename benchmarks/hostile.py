@@ -30,8 +30,18 @@ from pathlib import Path
 
 import numpy as np
 
-from backprop import MLP, Trainer, count_parameters, gradient_check, one_hot, runs, store
-from backprop.experiments import CorruptResultWarning, run
+from backprop import (
+    MLP,
+    Trainer,
+    claims,
+    count_parameters,
+    gradient_check,
+    one_hot,
+    reports,
+    runs,
+    store,
+)
+from backprop.experiments import CorruptResultWarning, run, run_experiment
 from backprop.idx import parse_idx, read_idx
 from backprop.losses import cross_entropy
 from backprop.preprocessing import make_dataset, normalize, pixel_statistics
@@ -44,6 +54,15 @@ BAD = [None, "x", -1, 0, 1.5, float("nan"), float("inf"), 10**400, True, [], obj
 """Values that no numeric option accepts (0 and True are valid for some; see VALID)."""
 
 X3, Y3 = np.ones((2, 3)), np.array([0, 1])
+_rng = np.random.default_rng(0)
+_X = np.hstack([_rng.standard_normal((64, 4)), np.ones((64, 1))])
+_y = _rng.integers(0, 10, 64)
+SMALL = make_dataset(_X, _y, _X[:16], _y[:16])
+STORE = tempfile.mkdtemp(prefix="backprop-hostile-")
+
+
+def _sweep(**options):
+    return run_experiment("task2", SMALL, STORE, epochs=1, **{"jobs": 1, **options})
 
 ENTRY_POINTS = {
     "MLP.neurons_per_layer": (lambda v: MLP(v), {}),
@@ -90,6 +109,17 @@ ENTRY_POINTS = {
     "parse_idx": (lambda v: parse_idx(v), {}),
     "Config.epochs": (lambda v: runs.TASK2.replace(epochs=v), {10**400}),
     "Config.name": (lambda v: runs.TASK2.replace(name=v), {"x"}),
+    "Config.train_check_size": (lambda v: runs.TASK2.replace(train_check_size=v),
+                                {None, 10**400}),
+    "Trainer.train_check_size": (lambda v: Trainer(MLP([3, 2]), train_check_size=v),
+                                 {None, 10**400}),
+    "run_experiment.seeds": (lambda v: _sweep(seeds=v), {}),
+    # Any number of workers is valid: no more are started than there are runs.
+    "run_experiment.jobs": (lambda v: _sweep(jobs=v), {None, 10**400}),
+    "run_experiment.dask": (lambda v: _sweep(dask=v), {None}),
+    "claims.judge": (lambda v: claims.judge(claims.CLAIMS[0], v, [1.0, 2.0]), {}),
+    "summary_table.columns": (lambda v: reports.summary_table(_sweep(), columns=v),
+                              [None, []]),
 }
 
 

@@ -10,6 +10,8 @@ import backprop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The book's own Sphinx extension: every executed page downloads as a notebook.
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
 # The experiments' results store, shared by the pages and the command line.
 os.environ.setdefault("BACKPROP_RESULTS_DIR", str(ROOT / "results"))
@@ -31,6 +33,7 @@ extensions = [
     "sphinxcontrib.bibtex",
     # Collapses each exercise's solution until the reader asks for it.
     "sphinx_togglebutton",
+    "notebook_downloads",
 ]
 
 bibtex_bibfiles = ["references.bib"]
@@ -51,7 +54,8 @@ html_context = {"default_mode": "light"}
 html_static_path = ["_static"]
 html_css_files = ["backprop.css"]
 
-exclude_patterns = ["_build", "jupyter_execute", ".jupyter_cache", "**.ipynb_checkpoints"]
+exclude_patterns = ["_build", "_ext", "jupyter_execute", ".jupyter_cache",
+                    "**.ipynb_checkpoints"]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3

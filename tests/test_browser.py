@@ -2,6 +2,8 @@
 
 The test builds a shortened book (every run cut to one epoch) into a temporary directory,
 serves it on 127.0.0.1, and opens every page in Debian's Chromium, driven by Playwright.
+Each chapter shows its code, and the notebook its download menu offers runs alone in an
+empty folder.
 """
 
 import functools
@@ -11,8 +13,9 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import pytest
 
@@ -110,3 +113,42 @@ def test_page_renders_offline(site, browser, page):
         assert image.get_attribute("alt"), f"an image on {page} has no alt text"
         assert image.evaluate("img => img.complete && img.naturalWidth > 0")
     context.close()
+
+
+CHAPTERS = ["backpropagation", "mnist", "one-hidden-layer", "tricks", "topology",
+            "vanishing-gradients", "performance"]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_a_chapter_shows_its_code_and_its_notebook_runs_alone(site, browser, page, tmp_path,
+                                                             monkeypatch):
+    tab = browser.new_context().new_page()
+    tab.goto(f"{site}/{page}.html")
+    shown = tab.locator("main div.cell:not(.tag_remove-input) > div.cell_input")
+    assert shown.count() >= 1, f"{page} shows no code"
+    assert tab.locator("main div.cell_output").count() >= 1
+    link = tab.locator("a.btn-download-notebook-button")
+    assert link.count() == 1
+    assert link.text_content().strip() == ".ipynb"
+    url = urljoin(tab.url, link.get_attribute("href"))
+    tab.context.close()
+
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    folder = tmp_path / "alone"
+    folder.mkdir()
+    path = folder / f"{page}.ipynb"
+    path.write_bytes(urllib.request.urlopen(url).read())
+    notebook = nbformat.read(path, as_version=4)
+    assert not any("{glue" in cell.source for cell in notebook.cells
+                   if cell.cell_type == "markdown"), "a glued value was left out"
+    # Alone: no results store, no docs tree, only the package and the data (the kernel
+    # inherits this environment), each run cut to one epoch.
+    monkeypatch.delenv("BACKPROP_RESULTS_DIR", raising=False)
+    monkeypatch.setenv("BACKPROP_EPOCHS", "1")
+    nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error"
+            assert not (output.output_type == "stream" and output.name == "stderr"), output.text

@@ -79,7 +79,7 @@ def test_a_claim_against_a_threshold_judges_the_mean():
         judge(vanish, [-2.0, -2.2], [1.0, 2.0])
 
 
-@pytest.mark.parametrize("values", [[], [1.0, np.nan], [[1.0]]])
+@pytest.mark.parametrize("values", [[], [1.0, np.nan], [[1.0]], [object()]])
 def test_values_must_be_finite_one_per_seed(values):
     with pytest.raises(ValueError, match="the run run needs one finite value per seed"):
         judge(LOWER, values, [1.0])

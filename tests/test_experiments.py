@@ -68,6 +68,11 @@ def test_worker_processes_store_the_same_bits_as_one_process(data, tmp_path):
         assert array.tobytes() == two[name].tobytes(), name
 
 
+def test_seeds_are_a_whole_number_up_to_the_limit(data, tmp_path):
+    with pytest.raises(ValueError, match=r"seeds must be an integer from 1 to 1000, got 1001"):
+        run_experiment("task2", data, tmp_path, seeds=1001)
+
+
 def test_unknown_experiment(data, tmp_path):
     with pytest.raises(ValueError, match=r"unknown experiment 'task9'; choose one of 'task2'"):
         run_experiment("task9", data, tmp_path)

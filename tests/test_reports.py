@@ -34,6 +34,8 @@ def test_an_unknown_column_is_named(data, tmp_path):
     groups = run_experiment("task2", data, tmp_path, epochs=1)
     with pytest.raises(ValueError, match=r"unknown column 'accuracy'; choose from run, label"):
         reports.summary_table(groups, columns=["run", "accuracy"])
+    with pytest.raises(ValueError, match=r"columns must be a list of column names, got 'run'"):
+        reports.summary_table(groups, columns="run")
 
 
 def test_analysis_helpers(data, tmp_path):

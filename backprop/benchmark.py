@@ -1,0 +1,398 @@
+"""Side-by-side benchmarks of backprop against PyTorch and scikit-learn, on MNIST.
+
+Run it from the repository's root, with MNIST in ``BACKPROP_DATA_DIR`` (or downloadable)::
+
+    python benchmarks/run.py [--rounds 5] [--task2-rounds 3] [--json results.json]
+
+or call :func:`cases`, :func:`measure` and :func:`report` from a notebook, as the book's
+performance chapter does.
+
+Every case is timed in the same run, the implementations interleaved round after round, and
+reported as medians and as ratios pair by pair: absolute times drift between runs on shared
+machines, ratios much less. Each implementation's validation accuracy after its timed epoch
+stands beside its time, so a broken fast path cannot win. The peers are optional: without
+PyTorch (``pip install torch==2.13.0`` for the CPU build) or scikit-learn their rows are
+left out, and so are the targets that need them. The exit code is 1 when a target ratio is
+missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from backprop import MLP, Trainer
+from backprop.experiments import ONE_THREAD
+from backprop.network import evaluate
+from backprop.preprocessing import Dataset, assignment_data
+from backprop.runs import GRADIENT_PROBE, TRAIN_CHECK_SIZE
+from backprop.threads import ThreadPolicy
+from backprop.training import batch_indices, sgd_step
+
+try:
+    import torch
+except ImportError:
+    torch = None
+try:
+    from sklearn.neural_network import MLPClassifier
+except ImportError:
+    MLPClassifier = None
+
+BATCH, LEARNING_RATE = 32, 0.1
+
+
+Score = Callable[[], float] | None
+"""What a timed run returns: how to measure its validation accuracy afterwards, untimed."""
+
+
+@dataclass
+class Case:
+    """One thing to time: a group, an implementation, and the run, which returns a Score."""
+
+    group: str
+    implementation: str
+    run: Callable[[], Score]
+
+
+def backprop_epoch(
+    data: Dataset, layers, dtype: str, batch: int = BATCH, threads: int = 1
+) -> Callable[[], Score]:
+    """One epoch of the trainer's own :func:`~backprop.training.sgd_step`, then accuracy.
+
+    The steps are timed without the checks of the whole sets that ``Trainer.fit`` makes five
+    times an epoch (those are the evaluation case), and without the input checks that
+    ``Trainer.step`` makes on every call.
+    """
+
+    def run() -> Score:
+        model = MLP(layers, dtype=dtype)
+        trainer = Trainer(model, LEARNING_RATE, batch, threads=ThreadPolicy(step_threads=threads))
+        rng = np.random.default_rng(0)
+        X, Y = data.X_train, np.eye(10, dtype=dtype)[data.y_train]
+        with trainer.threads.steps():
+            for rows in batch_indices(len(X), batch, rng):
+                sgd_step(model.weights, trainer.velocities, X[rows], Y[rows], model.activation,
+                         trainer.learning_rate, trainer.momentum)
+        return lambda: _accuracy(model.predict(data.X_val), data.y_val)
+
+    return run
+
+
+def backprop_evaluation(data: Dataset, dtype: str) -> Callable[[], None]:
+    """One evaluation pass over the training and validation sets, as a check makes it.
+
+    The network is untrained: its accuracy means nothing, and none is reported.
+    """
+    model = MLP([64, 10], dtype=dtype, init="fan_in")
+
+    def run() -> None:
+        with ThreadPolicy().checks():
+            evaluate(model.weights, data.X_train, data.y_train, model.activation)
+            evaluate(model.weights, data.X_val, data.y_val, model.activation)
+
+    return run
+
+
+def backprop_check(data: Dataset, train_rows: int | None) -> Callable[[], None]:
+    """One check as a stored run makes it, on one BLAS thread, in float32.
+
+    The whole validation set and the first ``train_rows`` training images are scored, and
+    the gradient of the first :data:`~backprop.runs.GRADIENT_PROBE` images is computed for
+    the gradient norms.
+    """
+    model = MLP([64, 10], dtype="float32", init="fan_in")
+    X_probe, y_probe = data.X_train[:GRADIENT_PROBE], data.y_train[:GRADIENT_PROBE]
+
+    def run() -> None:
+        with ONE_THREAD.checks():
+            evaluate(model.weights, data.X_val, data.y_val, model.activation)
+            evaluate(model.weights, data.X_train[:train_rows], data.y_train[:train_rows],
+                     model.activation)
+            model.backward(X_probe, y_probe)
+
+    return run
+
+
+def check_share(medians: dict) -> tuple[float, float]:
+    """The share of a run's time its five checks an epoch take, one thread throughout.
+
+    Returns
+    -------
+    (float, float)
+        As the runs make the checks, and with the whole training set scored instead.
+    """
+    steps = medians["epoch", "backprop float32"]
+    return tuple(5 * medians[group, "backprop float32"]
+                 / (steps + 5 * medians[group, "backprop float32"])
+                 for group in ("check", "check, whole training set"))
+
+
+def backprop_task2(data: Dataset) -> Callable[[], Score]:
+    """The Task 2 experiment: 50 epochs, five checks of both sets per epoch, float32."""
+
+    def run() -> Score:
+        model = MLP([64, 10], dtype="float32")
+        history = Trainer(model, early_stopping=None).fit(data.X_train, data.y_train,
+                                                           data.X_val, data.y_val, epochs=50)
+        return lambda: history.val_accuracy[history.steps]
+
+    return run
+
+
+def torch_network(layers, dtype):
+    """PyTorch's version of the network: bias-free linear layers, sigmoid, U(-1, 1) init."""
+    sizes = [785, *layers]
+    modules = []
+    for index, (n_in, n_out) in enumerate(pairwise(sizes)):
+        linear = torch.nn.Linear(n_in, n_out, bias=False, dtype=dtype)
+        torch.nn.init.uniform_(linear.weight, -1, 1)
+        modules.append(linear)
+        if index < len(layers) - 1:
+            modules.append(torch.nn.Sigmoid())
+    return torch.nn.Sequential(*modules)
+
+
+class TorchRun:
+    """PyTorch eager training of the same network on the same data: autograd, optim.SGD."""
+
+    def __init__(self, data: Dataset, layers, dtype: str, batch: int = BATCH) -> None:
+        self.sets = {name: (torch.from_numpy(X.astype(dtype)), torch.from_numpy(y))
+                     for name, X, y in (("train", data.X_train, data.y_train),
+                                        ("val", data.X_val, data.y_val))}
+        self.layers, self.dtype, self.batch = layers, getattr(torch, dtype), batch
+
+    def start(self) -> None:
+        """A fresh network and optimiser, seeded."""
+        torch.manual_seed(0)
+        self.network = torch_network(self.layers, self.dtype)
+        self.optimiser = torch.optim.SGD(self.network.parameters(), lr=LEARNING_RATE)
+
+    def epoch(self, checks: int = 0) -> None:
+        """One epoch of shuffled batches, with ``checks`` evaluations spread over it."""
+        X, y = self.sets["train"]
+        order = torch.randperm(len(X))
+        steps = len(X) // self.batch
+        for step in range(steps):
+            if checks and step % (steps // checks) == 0:
+                self.evaluate()
+            rows = order[step * self.batch : (step + 1) * self.batch]
+            loss = torch.nn.functional.cross_entropy(self.network(X[rows]), y[rows])
+            self.optimiser.zero_grad()
+            loss.backward()
+            self.optimiser.step()
+
+    def evaluate(self) -> float:
+        """Loss and accuracy on both sets under no_grad; returns the validation accuracy."""
+        with torch.no_grad():
+            for X, y in self.sets.values():
+                logits = self.network(X)
+                torch.nn.functional.cross_entropy(logits, y)
+                accuracy = float((logits.argmax(1) == y).float().mean())
+        return accuracy
+
+
+def torch_epoch(data: Dataset, layers, dtype: str, batch: int = BATCH) -> Callable[[], Score]:
+    """One epoch of PyTorch eager, then validation accuracy."""
+    run = TorchRun(data, layers, dtype, batch)
+
+    def once() -> Score:
+        run.start()
+        run.epoch()
+        return run.evaluate
+
+    return once
+
+
+def torch_evaluation(data: Dataset) -> Callable[[], None]:
+    """One evaluation pass in PyTorch under ``torch.no_grad()``, on an untrained network."""
+    run = TorchRun(data, [64, 10], "float32")
+    run.start()
+
+    def once() -> None:
+        run.evaluate()
+
+    return once
+
+
+def torch_task2(data: Dataset) -> Callable[[], Score]:
+    """The Task 2 experiment written with PyTorch eager: 50 epochs, five checks each."""
+    run = TorchRun(data, [64, 10], "float32")
+
+    def once() -> Score:
+        run.start()
+        for _ in range(50):
+            run.epoch(checks=5)
+        accuracy = run.evaluate()
+        return lambda: accuracy
+
+    return once
+
+
+def sklearn_epoch(data: Dataset) -> Callable[[], Score]:
+    """scikit-learn's MLPClassifier, one epoch of SGD with batches of 32, float64."""
+
+    def run() -> Score:
+        classifier = MLPClassifier((64,), activation="logistic", solver="sgd",
+                                   batch_size=BATCH, learning_rate_init=LEARNING_RATE,
+                                   momentum=0.0, max_iter=1, shuffle=True, random_state=0)
+        classifier.partial_fit(data.X_train, data.y_train, classes=np.arange(10))
+        return lambda: _accuracy(classifier.predict(data.X_val), data.y_val)
+
+    return run
+
+
+def _percent(accuracy: float | None) -> str:
+    return "- (untrained)" if accuracy is None else f"{accuracy:.2%}"
+
+
+def _accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(predicted == labels))
+
+
+def cases(data32: Dataset, data64: Dataset, task2: bool) -> list[Case]:
+    """Every case, in the order each round runs them."""
+    found = [
+        Case("epoch", "backprop float64", backprop_epoch(data64, [64, 10], "float64")),
+        Case("epoch", "backprop float32", backprop_epoch(data32, [64, 10], "float32")),
+        Case("epoch", "backprop float32, 2 BLAS threads",
+             backprop_epoch(data32, [64, 10], "float32", threads=2)),
+        Case("evaluation", "backprop float32", backprop_evaluation(data32, "float32")),
+        Case("evaluation", "backprop float64", backprop_evaluation(data64, "float64")),
+        Case("check", "backprop float32", backprop_check(data32, TRAIN_CHECK_SIZE)),
+        Case("check, whole training set", "backprop float32", backprop_check(data32, None)),
+        Case("ten layers", "backprop float32",
+             backprop_epoch(data32, [64] * 10 + [10], "float32")),
+    ]
+    found += [Case(f"width {width}", "backprop float32",
+                   backprop_epoch(data32, [width, 10], "float32")) for width in (32, 128, 1024)]
+    found += [Case(f"batch {batch}", "backprop float32",
+                   backprop_epoch(data32, [64, 10], "float32", batch)) for batch in (128, 512)]
+    if torch is not None:
+        found += [
+            Case("epoch", "torch eager float32", torch_epoch(data32, [64, 10], "float32")),
+            Case("epoch", "torch eager float64", torch_epoch(data64, [64, 10], "float64")),
+            Case("evaluation", "torch no_grad float32", torch_evaluation(data32)),
+            Case("ten layers", "torch eager float32",
+                 torch_epoch(data32, [64] * 10 + [10], "float32")),
+        ]
+        found += [Case(f"width {width}", "torch eager float32",
+                       torch_epoch(data32, [width, 10], "float32")) for width in (32, 128, 1024)]
+        found += [Case(f"batch {batch}", "torch eager float32",
+                       torch_epoch(data32, [64, 10], "float32", batch)) for batch in (128, 512)]
+    if MLPClassifier is not None:
+        found.append(Case("epoch", "sklearn MLPClassifier float64", sklearn_epoch(data64)))
+    if task2:
+        found.append(Case("task2", "backprop float32", backprop_task2(data32)))
+        if torch is not None:
+            found.append(Case("task2", "torch eager float32", torch_task2(data32)))
+    return found
+
+
+TARGETS = [
+    # (what, group, numerator, group, denominator, largest ratio)
+    ("float32 epoch vs PyTorch eager", "epoch", "backprop float32", "epoch",
+     "torch eager float32", 1 / 3),
+    ("float64 epoch vs PyTorch eager float32", "epoch", "backprop float64", "epoch",
+     "torch eager float32", 1.0),
+    ("evaluation pass vs training epoch", "evaluation", "backprop float32", "epoch",
+     "backprop float32", 0.5),
+    ("Task 2 experiment vs PyTorch eager", "task2", "backprop float32", "task2",
+     "torch eager float32", 0.7),
+]
+
+
+def measure(all_cases: list[Case], rounds: int, task2_rounds: int):
+    """Interleaved rounds; returns times and accuracies per (group, implementation)."""
+    times, accuracies = defaultdict(list), {}
+    for round_index in range(rounds):
+        for case in all_cases:
+            if case.group == "task2" and round_index >= task2_rounds:
+                continue
+            start = time.perf_counter()
+            score = case.run()
+            times[case.group, case.implementation].append(time.perf_counter() - start)
+            accuracies[case.group, case.implementation] = score() if score else None
+    return times, accuracies
+
+
+def report(times, accuracies) -> tuple[str, list[dict], bool]:
+    """The table, the targets with their measured ratios, and whether every target held."""
+    medians = {key: statistics.median(values) for key, values in times.items()}
+    lines = ["| case | implementation | median s | rounds | validation accuracy |",
+             "| --- | --- | --- | --- | --- |"]
+    for (group, implementation), median in medians.items():
+        lines.append(f"| {group} | {implementation} | {median:.4f} | "
+                     f"{len(times[group, implementation])} | "
+                     f"{_percent(accuracies[group, implementation])} |")
+    lines += ["", "| target | ratio | at most | met |", "| --- | --- | --- | --- |"]
+    checked, held = [], True
+    for what, group_a, a, group_b, b, limit in TARGETS:
+        if (group_a, a) not in medians or (group_b, b) not in medians:
+            lines.append(f"| {what} | not measured in this run | {limit:.2f} | - |")
+            continue
+        ratio = medians[group_a, a] / medians[group_b, b]
+        met = ratio <= limit
+        held &= met
+        checked.append({"target": what, "ratio": ratio, "limit": limit, "met": met})
+        lines.append(f"| {what} | {ratio:.3f} | {limit:.2f} | {'yes' if met else 'NO'} |")
+    return "\n".join(lines), checked, held
+
+
+def peak_memory(data: Dataset) -> tuple[float, float]:
+    """Peak traced memory of a shortened Task 2 run in float32, and the data's own size, MB.
+
+    tracemalloc sees numpy's allocations; the run is cut to two epochs, since the peak is
+    reached within the first (every buffer of a step and of a check is live by then).
+    """
+    tracemalloc.start()
+    try:
+        model = MLP([64, 10], dtype="float32")
+        Trainer(model, early_stopping=None).fit(data.X_train, data.y_train, data.X_val,
+                                                data.y_val, epochs=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    held = sum(a.nbytes for a in (data.X_train, data.y_train, data.X_val, data.y_val))
+    return peak / 2**20, held / 2**20
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks, print the table; exit code 1 when a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--task2-rounds", type=int, default=3,
+                        help="rounds of the 50-epoch experiment (0 leaves it out)")
+    parser.add_argument("--json", help="also write the medians and targets here")
+    arguments = parser.parse_args(argv)
+    data32, data64 = assignment_data(dtype="float32"), assignment_data(dtype="float64")
+    all_cases = cases(data32, data64, task2=arguments.task2_rounds > 0)
+    times, accuracies = measure(all_cases, arguments.rounds, arguments.task2_rounds)
+    table, targets, held = report(times, accuracies)
+    peak, data_size = peak_memory(data32)
+    print(table)
+    print(f"\nPeak memory allocated during two epochs of Task 2 in float32: {peak:.1f} MB, "
+          f"beyond the {data_size:.1f} MB of data it reads in place.")
+    share, whole = check_share({key: statistics.median(v) for key, v in times.items()})
+    print(f"A stored run spends {share:.0%} of its time on its checks, one thread each "
+          f"(scoring the whole training set instead: {whole:.0%}).")
+    if arguments.json:
+        with open(arguments.json, "w") as file:
+            json.dump({"peak_memory_mb": peak, "data_mb": data_size,
+                       "times": {f"{g} | {i}": v for (g, i), v in times.items()},
+                       "accuracies": {f"{g} | {i}": v for (g, i), v in accuracies.items()},
+                       "targets": targets}, file, indent=2)
+    return 0 if held else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
