@@ -19,8 +19,10 @@ file) or not. The exit code is 1 when anything leaked, passed silently or hung.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -59,6 +61,7 @@ _X = np.hstack([_rng.standard_normal((64, 4)), np.ones((64, 1))])
 _y = _rng.integers(0, 10, 64)
 SMALL = make_dataset(_X, _y, _X[:16], _y[:16])
 STORE = tempfile.mkdtemp(prefix="backprop-hostile-")
+atexit.register(shutil.rmtree, STORE, ignore_errors=True)
 
 
 def _sweep(**options):
