@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backprop.checks import look_up, positive_int, show
+from backprop.reports import gradient_ratio, steps_to_accuracy
 from backprop.runs import EXPERIMENTS, RunResult, SeededRuns
 
 RESAMPLES = 10_000
@@ -59,10 +60,8 @@ def steps_to_threshold(result: RunResult) -> float:
 
     A run that never did counts at the step it stopped: a lower bound, which favours it.
     """
-    for step, accuracy in result.history.val_accuracy.items():
-        if accuracy >= THRESHOLD:
-            return float(step)
-    return float(result.final_step)
+    step = steps_to_accuracy(result, THRESHOLD)
+    return float(result.final_step if step is None else step)
 
 
 def best_val_loss(result: RunResult) -> float:
@@ -93,8 +92,7 @@ def log_gradient_ratio(result: RunResult) -> float:
 
     :math:`\log_{10}` of the ratio, on the gradient probe images: -1 means ten times smaller.
     """
-    norms = result.gradient_norms[0]
-    return math.log10(norms[0] / norms[-1])
+    return math.log10(gradient_ratio(result, 0))
 
 
 MEASURES: dict[str, Measure] = {
