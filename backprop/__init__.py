@@ -19,6 +19,7 @@ The pieces, each in a module of its own:
 - :mod:`backprop.derivations`: SymPy derivations of every formula above, each proved;
 - :mod:`backprop.runs`: the report's experiments as configurations, and what a run records;
 - :mod:`backprop.experiments`: running them, or serving them from the store;
+- :mod:`backprop.progress`: progress displays, a widget in Jupyter and a bar on a terminal;
 - :mod:`backprop.store`: the results store, keyed by configuration, code and data;
 - :mod:`backprop.reports`: summary tables and measures of runs;
 - :mod:`backprop.plotting`: training curves and per-layer gradient norms;

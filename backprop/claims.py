@@ -387,3 +387,14 @@ def table(verdicts: Sequence[Verdict]) -> str:
 def needed_runs(claims: Sequence[Claim] = CLAIMS) -> set[str]:
     """The configurations the claims compare, by name."""
     return {name for claim in claims for name in (claim.run, claim.baseline) if name}
+
+
+def needed_experiments(claims: Sequence[Claim] = CLAIMS) -> list[str]:
+    """The experiments that hold the runs the claims compare, in the report's order.
+
+    Their sweep is ``experiments.run_experiments(needed_experiments(), data, seeds=S)``,
+    which shows its progress in Jupyter; :func:`evaluate` then judges its runs.
+    """
+    needed = needed_runs(claims)
+    return [name for name, experiment in EXPERIMENTS.items()
+            if needed & {config.name for config in experiment.runs}]

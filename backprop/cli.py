@@ -34,8 +34,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tqdm import tqdm
-
 import backprop
 from backprop import claims, experiments, parallel, reports, runs, store
 from backprop import data as mnist
@@ -44,7 +42,6 @@ from backprop.checks import int_in_range
 from backprop.initialization import INITIALIZERS
 from backprop.network import check_memory
 from backprop.preprocessing import assignment_data
-from backprop.training import History
 
 USAGE_ERROR = 2
 FAILURE = 1
@@ -67,55 +64,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-class ProgressBar:
-    """A tqdm bar over one run's steps, showing the loss and the validation accuracy."""
+class Tally:
+    """How many runs of a sweep were trained, and how many served from the store."""
 
-    def __init__(self, config: runs.Config, total: int, quiet: bool) -> None:
-        self.bar = tqdm(total=total, desc=config.name, unit="step", leave=False,
-                        disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True)
-        self.loss = float("nan")
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.bar.close()
-
-    def step(self, step: int, loss: float) -> None:
-        """Advance by one training step."""
-        self.loss = loss
-        self.bar.update()
-
-    def check(self, history: History) -> None:
-        """Show the latest loss and validation accuracy."""
-        step = next(reversed(history.val_accuracy))
-        self.bar.set_postfix(loss=f"{self.loss:.3f}",
-                             val_acc=f"{history.val_accuracy[step]:.2%}", refresh=False)
-
-
-class RunsBar:
-    """A tqdm bar over the runs of a sweep, advancing as each is served or computed."""
-
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.bar = tqdm(total=total, desc="runs", unit="run", leave=False,
-                        disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True)
+    def __init__(self) -> None:
         self.trained = self.served = 0
-
-    def __enter__(self) -> RunsBar:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.bar.close()
 
     def __call__(self, result: runs.RunResult, computed: bool) -> None:
         """Count one run done."""
-        self.bar.set_postfix_str(f"{result.config.stem} {'trained' if computed else 'stored'}",
-                                 refresh=False)
-        self.bar.update()
         if computed:
             self.trained += 1
         else:
             self.served += 1
+
+
+def _progress(arguments: argparse.Namespace) -> bool | None:
+    """Progress on a terminal unless --quiet: never in a pipe or a log."""
+    return False if arguments.quiet else None
 
 
 def _positive_int(text: str) -> int:
@@ -244,29 +209,25 @@ def check_seeds(seeds: int) -> int:
 
 
 def _sweep(
-    arguments: argparse.Namespace, names: list[str], bar: list | None = None
+    arguments: argparse.Namespace, names: list[str], tally: Tally | None = None
 ) -> dict[str, list]:
     """Run the experiments named over the seeds asked for; their runs, by experiment.
 
-    The progress bar, which counts the runs trained and served, is appended to ``bar``.
+    ``tally`` counts the runs trained and served.
     """
     selected = _options(lambda: list(runs.iter_experiments(names)))
     _options(lambda: check_seeds(arguments.seeds))
-    configs = {experiment.name: experiments.experiment_configs(experiment.name, arguments.epochs)
-               for experiment in selected}
+    # BACKPROP_EPOCHS is read here, so that a malformed value is refused before the data.
+    for experiment in selected:
+        experiments.experiment_configs(experiment.name, arguments.epochs)
     directory = store.results_directory(arguments.results)
     store.check_writable(directory)
     data = assignment_data()
-    total = len({config for found in configs.values() for config in found}) * arguments.seeds
-    with RunsBar(total, arguments.quiet) as runs_bar:
-        found = experiments.run_experiments(
-            [experiment.name for experiment in selected], data, directory,
-            seeds=arguments.seeds, force=getattr(arguments, "force", False),
-            epochs=arguments.epochs, jobs=arguments.jobs, dask=arguments.dask,
-            on_result=runs_bar)
-    if bar is not None:
-        bar.append(runs_bar)
-    return found
+    return experiments.run_experiments(
+        [experiment.name for experiment in selected], data, directory,
+        seeds=arguments.seeds, force=getattr(arguments, "force", False),
+        epochs=arguments.epochs, jobs=arguments.jobs, dask=arguments.dask,
+        on_result=tally, progress=_progress(arguments))
 
 
 def _experiment(arguments: argparse.Namespace) -> int:
@@ -295,10 +256,7 @@ def _experiment(arguments: argparse.Namespace) -> int:
 
 
 def _claims(arguments: argparse.Namespace) -> int:
-    needed = claims.needed_runs()
-    names = [name for name, experiment in runs.EXPERIMENTS.items()
-             if needed & {config.name for config in experiment.runs}]
-    found = _sweep(arguments, names)
+    found = _sweep(arguments, claims.needed_experiments())
     verdicts = claims.evaluate(group for groups in found.values() for group in groups)
     _print(claims.table(verdicts) + f"\n{claims.RULE}")
     return 0
@@ -324,7 +282,7 @@ def _train(arguments: argparse.Namespace) -> int:
     data = assignment_data(dtype=arguments.dtype)
     result = experiments.run(
         config, data, directory,
-        progress=lambda c, total: ProgressBar(c, total, arguments.quiet),
+        progress=_progress(arguments),
     )
     _print(reports.summary_table([runs.SeededRuns(config, (result,))]))
     return 0
@@ -405,12 +363,12 @@ def _book(arguments: argparse.Namespace) -> int:
     directory = store.results_directory().resolve()
     # Every experiment first, on every core: the pages then find each run in the store.
     start = time.perf_counter()
-    bar: list[RunsBar] = []
+    tally = Tally()
     sweep = argparse.Namespace(seeds=runs.BOOK_SEEDS, jobs=arguments.jobs, dask=None,
                                epochs=None, results=directory, quiet=arguments.quiet)
-    _sweep(sweep, ["all"], bar)
+    _sweep(sweep, ["all"], tally)
     record = {"seeds": runs.BOOK_SEEDS, "jobs": parallel.check_jobs(arguments.jobs),
-              "trained": bar[0].trained, "served": bar[0].served,
+              "trained": tally.trained, "served": tally.served,
               "seconds": time.perf_counter() - start}
     store.write_atomically(directory / store.BOOK_SWEEP,
                            lambda file: file.write(json.dumps(record, indent=2).encode()))

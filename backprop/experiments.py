@@ -21,8 +21,9 @@ import numpy as np
 import backprop
 from backprop.checks import int_in_range, look_up
 from backprop.network import MLP
-from backprop.parallel import compute
+from backprop.parallel import check_jobs, compute
 from backprop.preprocessing import Dataset, with_dtype
+from backprop.progress import RunsProgress, wanted
 from backprop.runs import EXPERIMENTS, GRADIENT_PROBE, Config, RunResult, SeededRuns
 from backprop.store import (
     CorruptResultError,
@@ -56,7 +57,7 @@ class CorruptResultWarning(UserWarning):
 def train(
     config: Config,
     data: Dataset,
-    progress: Callable[[Config, int], Any] | None = None,
+    progress: bool | None = False,
     key: str = "",
 ) -> RunResult:
     """Train one configuration: no store, one BLAS thread, the same bits wherever it runs.
@@ -68,9 +69,9 @@ def train(
     data : Dataset
         The data to train and validate on (see
         :func:`backprop.preprocessing.assignment_data`).
-    progress : callable, optional
-        ``progress(config, total_steps)`` returns a context manager with ``step(loss)`` and
-        ``check(history)`` methods, shown while training (see :mod:`backprop.cli`).
+    progress : bool or None
+        Show the run's steps as it trains (see :mod:`backprop.progress`); ``None`` shows
+        them in Jupyter and on a terminal.
     key : str
         The results-store key to record in the result.
 
@@ -89,16 +90,14 @@ def train(
     probe_y = data.y_train[:GRADIENT_PROBE]
     norms: list[list[float]] = []
 
-    total = config.epochs * (len(data.X_train) // config.batch_size)
-    with _progress(progress, config, total) as bar, ONE_THREAD.checks():
+    with ONE_THREAD.checks():
 
         def on_check(step: int, history: History) -> None:
             norms.append([float(np.linalg.norm(g)) for g in model.backward(probe_X, probe_y)])
-            bar.check(history)
 
         start = time.perf_counter()
         history = trainer.fit(data.X_train, data.y_train, data.X_val, data.y_val,
-                              config.epochs, on_step=bar.step, on_check=on_check)
+                              config.epochs, on_check=on_check, progress=progress)
         wall_time = time.perf_counter() - start
     return RunResult(config, key, history, np.array(norms), wall_time,
                      meta={"input_size": data.X_train.shape[1], "numpy": np.__version__,
@@ -111,7 +110,7 @@ def run(
     results_dir: str | os.PathLike[str] | None = None,
     *,
     force: bool = False,
-    progress: Callable[[Config, int], Any] | None = None,
+    progress: bool | None = None,
 ) -> RunResult:
     """Train one configuration here, or serve it from the results store.
 
@@ -125,8 +124,8 @@ def run(
         The results store (see :func:`backprop.store.results_directory`).
     force : bool
         Train even where a saved result exists, and replace it.
-    progress : callable, optional
-        As for :func:`train`.
+    progress : bool or None
+        As for :func:`train`; ``None`` shows the steps in Jupyter and on a terminal.
 
     Returns
     -------
@@ -143,6 +142,7 @@ def run(
         When a stored result was corrupt: it is moved aside and computed again.
     """
     store = results_directory(results_dir)
+    progress = wanted(progress)
     data = with_dtype(data, config.dtype)
     (planned,) = _plan([config], {config.dtype: data}, store, force)
     if isinstance(planned, RunResult):
@@ -162,6 +162,7 @@ def run_many(
     jobs: int | None = None,
     dask: str | None = None,
     on_result: Callable[[RunResult, bool], Any] | None = None,
+    progress: bool | None = None,
 ) -> list[RunResult]:
     """Serve what the store holds, compute the rest in parallel, and save each as it arrives.
 
@@ -181,6 +182,9 @@ def run_many(
         A Dask scheduler's address, ``tcp://host:port``, to train on its workers instead.
     on_result : callable, optional
         ``on_result(result, computed)`` for each result as it is served or saved.
+    progress : bool or None
+        Show the runs done over the total, those training now and the time left (see
+        :mod:`backprop.progress`); ``None`` shows them in Jupyter and on a terminal.
 
     Returns
     -------
@@ -189,20 +193,27 @@ def run_many(
     """
     store = results_directory(results_dir)
     on_result = on_result or _ignore
+    shown = wanted(progress)
+    # Which runs a cluster's workers hold is the cluster's to know; here it is in order.
+    workers = check_jobs(jobs) if dask is None else 0
     # Rounded once per dtype here, so that workers receive the data they train on.
     by_dtype = {dtype: with_dtype(data, dtype) for dtype in {c.dtype for c in configs}}
     planned = _plan(configs, by_dtype, store, force)
-    for result in planned:
-        if isinstance(result, RunResult):
-            on_result(result, False)
-    missing = [(index, config, key) for index, (config, key)
-               in enumerate(zip(configs, planned, strict=True)) if isinstance(key, str)]
-    if missing:
-        check_writable(store)
-    for index, result in compute(_train_task, missing, by_dtype, jobs=jobs, dask=dask):
-        save_result(result, result_path(store, result.config, result.key))
-        planned[index] = result
-        on_result(result, True)
+    with RunsProgress(len(configs), shown) as display:
+        for result in planned:
+            if isinstance(result, RunResult):
+                on_result(result, False)
+                display(result, False)
+        missing = [(index, config, key) for index, (config, key)
+                   in enumerate(zip(configs, planned, strict=True)) if isinstance(key, str)]
+        if missing:
+            check_writable(store)
+        display.start([config for _, config, _ in missing], workers)
+        for index, result in compute(_train_task, missing, by_dtype, jobs=jobs, dask=dask):
+            save_result(result, result_path(store, result.config, result.key))
+            planned[index] = result
+            on_result(result, True)
+            display(result, True)
     return planned
 
 
@@ -237,24 +248,6 @@ def _ignore(*_: object) -> None:
     pass
 
 
-class _Silent:
-    def __enter__(self) -> _Silent:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        pass
-
-    def step(self, step: int, loss: float) -> None:
-        pass
-
-    def check(self, history: History) -> None:
-        pass
-
-
-def _progress(progress, config: Config, total: int):
-    return _Silent() if progress is None else progress(config, total)
-
-
 def run_experiment(
     name: str,
     data: Dataset,
@@ -266,6 +259,7 @@ def run_experiment(
     jobs: int | None = None,
     dask: str | None = None,
     on_result: Callable[[RunResult, bool], Any] | None = None,
+    progress: bool | None = None,
 ) -> list[SeededRuns]:
     """Every run of an experiment and of its comparisons, over seeds, trained or served.
 
@@ -278,8 +272,8 @@ def run_experiment(
     epochs : int, optional
         Shorten (or lengthen) every run to this many epochs; without it, the environment
         variable ``BACKPROP_EPOCHS`` where set, else each run's own (50).
-    force, jobs, dask, on_result
-        As for :func:`run_many`.
+    force, jobs, dask, on_result, progress
+        As for :func:`run_many`: in Jupyter, a display counts the runs as they finish.
 
     Returns
     -------
@@ -287,7 +281,7 @@ def run_experiment(
         One per configuration, in the order of :attr:`backprop.runs.Experiment.all_runs`.
     """
     return run_experiments([name], data, results_dir, seeds=seeds, force=force, epochs=epochs,
-                           jobs=jobs, dask=dask, on_result=on_result)[name]
+                           jobs=jobs, dask=dask, on_result=on_result, progress=progress)[name]
 
 
 def run_experiments(
@@ -301,6 +295,7 @@ def run_experiments(
     jobs: int | None = None,
     dask: str | None = None,
     on_result: Callable[[RunResult, bool], Any] | None = None,
+    progress: bool | None = None,
 ) -> dict[str, list[SeededRuns]]:
     """Several experiments in one sweep: each run once, however many experiments share it.
 
@@ -318,7 +313,7 @@ def run_experiments(
     unique.sort(key=lambda config: -len(config.neurons_per_layer))
     seeded = [config.replace(seed=seed) for config in unique for seed in range(seeds)]
     results = run_many(seeded, data, results_dir, force=force, jobs=jobs, dask=dask,
-                       on_result=on_result)
+                       on_result=on_result, progress=progress)
     by_config = {config: tuple(results[index * seeds : (index + 1) * seeds])
                  for index, config in enumerate(unique)}
     return {name: [SeededRuns(config, by_config[config]) for config in found]

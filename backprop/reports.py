@@ -104,6 +104,17 @@ def gradient_ratio(result: RunResult, check: int) -> float:
     return float(norms[0] / norms[-1])
 
 
+def training_time(groups: Sequence[SeededRuns]) -> tuple[int, float]:
+    """How many runs the groups hold, and the seconds their training took, summed.
+
+    A configuration that appears in several groups counts once. The seconds are each run's
+    own wall time on one core, as measured when it was trained, however it was served since.
+    """
+    unique = {group.config: group for group in groups}.values()
+    results = [result for group in unique for result in group.results]
+    return len(results), float(sum(result.wall_time for result in results))
+
+
 def experiment_section(
     experiment: Experiment, groups: Sequence[SeededRuns], figures: Sequence[Path]
 ) -> str:

@@ -40,6 +40,7 @@ from backprop.checks import (
 from backprop.checks import seed as seed_value
 from backprop.losses import cross_entropy_delta, mean_cross_entropy
 from backprop.network import MLP, backward, evaluate, forward
+from backprop.progress import StepsProgress, wanted
 from backprop.threads import ThreadPolicy
 
 Array = NDArray[np.floating]
@@ -325,6 +326,7 @@ class Trainer:
         *,
         on_step: Callable[[int, float], None] | None = None,
         on_check: Callable[[int, History], None] | None = None,
+        progress: bool | None = False,
     ) -> History:
         """Train the network, checking it on the validation set five times an epoch.
 
@@ -341,6 +343,10 @@ class Trainer:
         on_check : callable, optional
             Called as ``on_check(step, history)`` after every validation check, before early
             stopping is decided; the network holds the weights that were checked.
+        progress : bool or None
+            Show the steps, the batch loss and the validation accuracy as training goes:
+            a widget in Jupyter, a bar on a terminal; ``None`` shows it where someone is
+            watching (see :mod:`backprop.progress`).
 
         Returns
         -------
@@ -357,6 +363,7 @@ class Trainer:
         epochs = positive_int(epochs, "epochs")
         on_step = callable_or_none(on_step, "on_step") or _ignore
         on_check = callable_or_none(on_check, "on_check") or _ignore
+        shown = wanted(progress)
         X_train, Y_train = self._check_set(X_train, Y_train, "train")
         X_val, Y_val = self._check_set(X_val, Y_val, "val")
         # A slice of the first rows: a view, so scoring a sample copies nothing.
@@ -369,6 +376,13 @@ class Trainer:
                 f"batch_size {self.batch_size} exceeds the {X_train.shape[0]} training "
                 "samples: there is no complete batch"
             )
+        if shown:
+            with StepsProgress(epochs * steps_per_epoch, True) as display:
+                return self._fit(sets, epochs, steps_per_epoch, _both(on_step, display.step),
+                                 _both(on_check, display.check))
+        return self._fit(sets, epochs, steps_per_epoch, on_step, on_check)
+
+    def _fit(self, sets: _Sets, epochs, steps_per_epoch, on_step, on_check) -> History:
         # An overflow is caught where it matters, as a loss that is no longer finite.
         with np.errstate(over="ignore", invalid="ignore"), self.threads.steps():
             return self._train(sets, epochs, steps_per_epoch, on_step, on_check)
@@ -463,6 +477,14 @@ class _Sets(NamedTuple):
 
 def _ignore(*_: object) -> None:
     pass
+
+
+def _both(first: Callable[..., None], second: Callable[..., None]) -> Callable[..., None]:
+    def call(*arguments: object) -> None:
+        first(*arguments)
+        second(*arguments)
+
+    return call
 
 
 def _diverged(history: History, step: int, what: str) -> None:

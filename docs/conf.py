@@ -3,6 +3,7 @@
 import hashlib
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,6 +42,38 @@ bibtex_default_style = "plain"
 # Copy buttons copy the code, never the prompts or the outputs.
 copybutton_exclude = ".linenos, .gp, .go"
 
+# The hosted book, where the links of a downloaded notebook lead: the address Read the Docs
+# gives the build, or GitHub Pages gives this repository's, or BACKPROP_BOOK_URL.
+html_baseurl = (os.environ.get("BACKPROP_BOOK_URL")
+                or os.environ.get("READTHEDOCS_CANONICAL_URL")
+                or (f"https://{os.environ['GITHUB_REPOSITORY_OWNER']}.github.io/"
+                    f"{os.environ['GITHUB_REPOSITORY'].partition('/')[2]}/"
+                    if os.environ.get("GITHUB_REPOSITORY") else None)
+                or "https://backprop-textbook.readthedocs.io/en/latest/")
+
+
+def _repository() -> str | None:
+    """The repository the book is built from, as a hosting service or git names it."""
+    if os.environ.get("GITHUB_REPOSITORY"):
+        return f"{os.environ['GITHUB_SERVER_URL']}/{os.environ['GITHUB_REPOSITORY']}"
+    if os.environ.get("READTHEDOCS_GIT_CLONE_URL"):
+        return os.environ["READTHEDOCS_GIT_CLONE_URL"]
+    try:
+        found = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"],
+                               capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    url = found.stdout.strip()
+    return url if found.returncode == 0 and url.startswith("https://") else None
+
+
+# The install line a downloaded notebook opens with.
+_REPOSITORY = _repository()
+backprop_install = (
+    f'`%pip install "backprop-textbook[notebook] @ git+{_REPOSITORY}"`' if _REPOSITORY else
+    'in a clone of the book\'s repository, `pip install -e ".[notebook]"`'
+)
+
 html_theme = "sphinx_book_theme"
 html_title = "backprop: a textbook you can run"
 html_theme_options = {
@@ -59,6 +92,9 @@ exclude_patterns = ["_build", "_ext", "jupyter_execute", ".jupyter_cache",
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
+
+# Progress displays stay out of the executed pages; a downloaded notebook shows them.
+os.environ["BACKPROP_PROGRESS"] = "0"
 
 # Every notebook page is executed; a failing cell or stray stderr fails the build.
 nb_execution_mode = os.environ.get("BACKPROP_BOOK_EXECUTION", "cache")

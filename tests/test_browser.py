@@ -3,16 +3,20 @@
 The test builds a shortened book (every run cut to one epoch) into a temporary directory,
 serves it on 127.0.0.1, and opens every page in Debian's Chromium, driven by Playwright.
 Each chapter shows its code, and the notebook its download menu offers runs alone in an
-empty folder.
+empty folder and reads as plain Jupyter in JupyterLab.
 """
 
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -77,11 +81,9 @@ PAGES = ["index", "backpropagation", "mnist", "one-hidden-layer", "tricks", "top
          "exercises/backpropagation", "exercises/tricks", "references"]
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_renders_offline(site, browser, page):
-    outside, errors = [], []
-    context = browser.new_context()
-    tab = context.new_page()
+def stay_local(tab):
+    """Refuse every request from ``tab`` that leaves 127.0.0.1; the list of those refused."""
+    outside = []
 
     def route(request_route):
         if urlparse(request_route.request.url).hostname != "127.0.0.1":
@@ -91,6 +93,15 @@ def test_page_renders_offline(site, browser, page):
             request_route.continue_()
 
     tab.route("**/*", route)
+    return outside
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_offline(site, browser, page):
+    errors = []
+    context = browser.new_context()
+    tab = context.new_page()
+    outside = stay_local(tab)
     tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.goto(f"{site}/{page}.html", wait_until="networkidle")
@@ -152,3 +163,91 @@ def test_a_chapter_shows_its_code_and_its_notebook_runs_alone(site, browser, pag
         for output in cell.get("outputs", []):
             assert output.output_type != "error"
             assert not (output.output_type == "stream" and output.name == "stderr"), output.text
+
+
+def test_no_progress_display_lands_in_a_built_page(site):
+    for page in (f"{site}/{page}.html" for page in CHAPTERS):
+        html = urllib.request.urlopen(page).read().decode()
+        assert "widget-view+json" not in html, page
+        assert re.search(r"(runs|steps):\s+\d+%", html) is None, page
+
+
+@pytest.fixture(scope="module")
+def lab(site, tmp_path_factory):
+    """JupyterLab on 127.0.0.1 (no token, its own port), holding the notebooks the book offers."""
+    root = tmp_path_factory.mktemp("lab")
+    folder = root / "notebooks"
+    for page in [*CHAPTERS, "exercises/tricks"]:
+        path = folder / f"{page}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(urllib.request.urlopen(f"{site}/_sources/{page}.ipynb").read())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "config"),
+                       JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+                       JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"))
+    log = (root / "lab.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+         "--IdentityProvider.token=", f"--ServerApp.root_dir={folder}",
+         "--LabApp.news_url=None"],
+        stdout=log, stderr=subprocess.STDOUT, env=environment,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, (root / "lab.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "JupyterLab did not start within 90 s"
+            try:
+                json.load(urllib.request.urlopen(f"{url}/api/status", timeout=5))
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url, folder
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+# What JupyterLab would show raw, had MyST survived into a notebook's Markdown.
+RAW_MYST = re.compile(r":::|\{cite|\{ref|\{doc|\{glue|\{mod|^\s*\([\w-]+\)=\s*$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("page", [*CHAPTERS, "exercises/tricks"])
+def test_a_downloaded_notebook_reads_as_plain_jupyter_in_jupyterlab(lab, browser, page):
+    url, folder = lab
+    notebook = json.loads((folder / f"{page}.ipynb").read_text())
+    markdown = "".join("".join(cell["source"]) for cell in notebook["cells"]
+                       if cell["cell_type"] == "markdown")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    outside = stay_local(tab)
+    tab.goto(f"{url}/lab/tree/{page}.ipynb?reset")
+    rendered = tab.locator(".jp-MarkdownCell .jp-RenderedMarkdown")
+    rendered.first.wait_for(timeout=60_000)
+    if "$" in markdown:
+        tab.locator(".jp-MarkdownCell mjx-container").first.wait_for(timeout=60_000)
+    text = tab.evaluate(
+        "() => Array.from(document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown'))"
+        ".map(cell => { const clone = cell.cloneNode(true); clone.querySelectorAll('code, pre,"
+        " mjx-container').forEach(e => e.remove()); return clone.textContent; }).join('\\n')")
+    assert RAW_MYST.findall(text) == [], f"raw MyST in {page}"
+    for raw in ("$$", "\\frac", "\\begin", "\\mathcal"):
+        assert raw not in text, f"untypeset maths {raw!r} in {page}"
+    assert tab.locator(".jp-MarkdownCell mjx-merror").count() == 0
+    everything = tab.locator(".jp-Notebook").text_content()
+    if page.startswith("exercises/"):
+        assert "def answer(" in everything
+    else:
+        assert "def answer(" not in everything, f"a solution in the {page} notebook"
+        assert "BACKPROP_DATA_DIR" in rendered.first.text_content()
+    assert outside == []
+    context.close()
