@@ -231,19 +231,21 @@ def test_a_downloaded_notebook_reads_as_plain_jupyter_in_jupyterlab(lab, browser
     tab = context.new_page()
     outside = stay_local(tab)
     tab.goto(f"{url}/lab/tree/{page}.ipynb?reset")
-    rendered = tab.locator(".jp-MarkdownCell .jp-RenderedMarkdown")
+    panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+    rendered = tab.locator(f"{panel} .jp-MarkdownCell .jp-RenderedMarkdown")
     rendered.first.wait_for(timeout=60_000)
     if "$" in markdown:
-        tab.locator(".jp-MarkdownCell mjx-container").first.wait_for(timeout=60_000)
+        tab.locator(f"{panel} .jp-MarkdownCell mjx-container").first.wait_for(timeout=60_000)
     text = tab.evaluate(
-        "() => Array.from(document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown'))"
+        "() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden)"
+        " .jp-MarkdownCell .jp-RenderedMarkdown'))"
         ".map(cell => { const clone = cell.cloneNode(true); clone.querySelectorAll('code, pre,"
         " mjx-container').forEach(e => e.remove()); return clone.textContent; }).join('\\n')")
     assert RAW_MYST.findall(text) == [], f"raw MyST in {page}"
     for raw in ("$$", "\\frac", "\\begin", "\\mathcal"):
         assert raw not in text, f"untypeset maths {raw!r} in {page}"
-    assert tab.locator(".jp-MarkdownCell mjx-merror").count() == 0
-    everything = tab.locator(".jp-Notebook").text_content()
+    assert tab.locator(f"{panel} .jp-MarkdownCell mjx-merror").count() == 0
+    everything = tab.locator(f"{panel} .jp-Notebook").text_content()
     if page.startswith("exercises/"):
         assert "def answer(" in everything
     else:

@@ -123,8 +123,7 @@ def _block(token, docname: str, links: Links) -> list[str] | None:
     if name == "exercise":
         exercises = f"exercises/{docname}"
         pointer = (f"Answer it in [the exercise notebook of this chapter]"
-                   f"({links.base}_sources/{exercises}.ipynb)."
-                   if exercises in links.titles else "")
+                   f"({links.page(exercises)})." if exercises in links.titles else "")
         heading = f"### Exercise: {_inline(argument, docname, links)}" if argument else (
             "### Exercise")
         return ["", heading, "", body, "", pointer, ""]

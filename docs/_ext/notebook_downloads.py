@@ -129,12 +129,14 @@ def first_cell(
         "and verified by the SHA-256 checksums of the four canonical files.",
     ]
     if runs:
-        built = (f"when the book was built, its {runs:,} training runs took "
-                 f"{_duration(run_seconds)} of one core in all (they spread over every core); "
-                 f"they are stored in a `results` folder beside the notebook and served from "
-                 f"there when you run it again.")
-        lines.append(f"- **Time**: {built} For a quick first run, cut every run to one "
-                     "epoch: run `%env BACKPROP_EPOCHS=1` before the first cell.")
+        lines += [
+            f"- **Time**: when the book was built, its {runs:,} training runs took "
+            f"{_duration(run_seconds)} of one core in all; here they spread over every core. "
+            "They are saved in a `results` folder beside the notebook (or where "
+            "`BACKPROP_RESULTS_DIR` points) and served from there when you run it again.",
+            "- **A quick first run**: insert a cell above the first one, run "
+            "`%env BACKPROP_EPOCHS=1` in it, then the rest: every run is cut to one epoch.",
+        ]
     if runtime is not None:
         with_runs = " with its runs already stored" if runs else ""
         lines.append(f"- The page itself executed in {_duration(runtime)}{with_runs}.")
