@@ -31,6 +31,11 @@ def show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def largest_magnitude(values: NDArray) -> float:
+    """The largest absolute value in a non-empty numeric array, without a copy of it."""
+    return max(float(values.max()), -float(values.min()))
+
+
 def _is_real(value: object) -> bool:
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool
@@ -162,6 +167,10 @@ def callable_or_none(value: object, name: str) -> Callable[..., Any] | None:
 
 
 def _as_array(values: ArrayLike, name: str) -> np.ndarray:
+    # numpy would drop the mask, and compute with the values it hides.
+    if isinstance(values, np.ma.MaskedArray):
+        raise ValueError(f"{name} is a masked array, whose mask would be ignored: fill the "
+                         "masked entries (numpy.ma.filled) or drop them first")
     try:
         array = np.asarray(values)
     except (ValueError, TypeError) as error:
@@ -235,15 +244,23 @@ def check_labels(labels: ArrayLike, num_classes: int) -> NDArray[np.intp]:
 
 
 def check_probabilities(targets: ArrayLike, outputs: ArrayLike) -> tuple[NDArray, NDArray]:
-    """Targets and predicted probabilities of one shape, as float arrays of the outputs' dtype.
+    r"""Targets and predicted probabilities of one shape, as float arrays of the outputs' dtype.
+
+    Each row of both must be a distribution: entries in :math:`[0, 1]` that sum to 1 within
+    :math:`\max(10^{-6}, K\varepsilon)`, with :math:`K` the number of classes and
+    :math:`\varepsilon` the machine epsilon of the outputs' dtype, the rounding that adding
+    :math:`K` probabilities can leave (a float32 softmax of 10 classes sums to 1 within
+    :math:`10^{-6}`; float16 rows need :math:`K \cdot 10^{-3}`).
 
     Raises
     ------
     ValueError
-        If either is not a finite, non-empty 2-D array, their shapes differ, or an output
-        lies outside :math:`[0, 1]`.
+        If either is not a finite, non-empty 2-D array, their shapes differ, or a row of
+        either is not a distribution (naming the first).
     """
     outputs = check_matrix(outputs, "outputs")
+    tolerance = max(1e-6, outputs.shape[1] * float(np.finfo(
+        outputs.dtype if outputs.dtype.kind == "f" else np.float64).eps))
     if outputs.dtype not in FLOAT_DTYPES:
         # float16 cannot hold a loss of a few hundred summed over rows: compute in float64.
         outputs = outputs.astype(np.float64)
@@ -258,14 +275,20 @@ def check_probabilities(targets: ArrayLike, outputs: ArrayLike) -> tuple[NDArray
             f"outputs must be probabilities in [0, 1], got values from {outputs.min()} "
             f"to {outputs.max()}"
         )
-    sums = targets.sum(axis=1)
-    if targets.min() < 0 or np.abs(sums - 1).max() > 1e-6:
-        row = int(np.argmax((targets < 0).any(axis=1) | (np.abs(sums - 1) > 1e-6)))
-        raise ValueError(
-            f"targets must be distributions (entries >= 0 that sum to 1), but row {row} is "
-            f"{targets[row].tolist()}"
-        )
+    _distributions(outputs, "outputs", tolerance)
+    _distributions(targets, "targets", 1e-6)
     return targets, outputs
+
+
+def _distributions(rows: NDArray, name: str, tolerance: float) -> None:
+    sums = rows.sum(axis=1, dtype=np.float64)
+    wrong = (rows < 0).any(axis=1) | (np.abs(sums - 1) > tolerance)
+    if wrong.any():
+        row = int(np.argmax(wrong))
+        raise ValueError(
+            f"{name} must be distributions (entries >= 0 that sum to 1 within {tolerance:.1g})"
+            f", but row {row} is {show(rows[row].tolist())}, which sums to {sums[row]:.6g}"
+        )
 
 
 def encode_one_hot(labels: NDArray[np.intp], num_classes: int, dtype: DTypeLike) -> NDArray:

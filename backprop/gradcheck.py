@@ -13,6 +13,15 @@ course's :math:`\epsilon = 10^{-3}`, to about :math:`10^{-6}` where the third de
 order one. Rounding adds an error of about :math:`u\,|C| / \epsilon`, with :math:`u` the unit
 roundoff: :math:`10^{-13}` in float64, but :math:`10^{-4}` in float32, which is why the check
 runs in float64 only.
+
+The step is therefore bounded on both sides. Below :math:`\sqrt{u}` (:func:`smallest_epsilon`,
+:math:`1.5 \cdot 10^{-8}` in float64) the two perturbed losses differ by little more than their
+own rounding: the rounding error :math:`u|C|/\epsilon` exceeds :math:`\sqrt{u}\,|C|`, as large
+as the discrepancies of a wrong gradient, and the check would report rounding as if it were a
+measurement (at :math:`\epsilon = 10^{-300}` the perturbation vanishes altogether:
+:math:`w + \epsilon = w`). Above :data:`LARGEST_EPSILON` the step is no longer small against
+weights whose scale is 1 or less, and the truncation error
+:math:`\frac{\epsilon^2}{6} \partial^3 C / \partial w^3` approaches the derivative itself.
 """
 
 from __future__ import annotations
@@ -20,15 +29,26 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from backprop.checks import int_in_range, look_up, real_in_range
+from backprop.checks import int_in_range, look_up, real_in_range, show
 from backprop.checks import seed as seed_value
 from backprop.losses import cross_entropy_delta, mean_cross_entropy
 from backprop.network import MLP, backward, forward
 
 MAX_DIRECTIONS = 100_000
 """The most random directions per layer a check may ask for."""
+
+LARGEST_EPSILON = 0.1
+"""The largest step :func:`gradient_check` takes: beyond it a difference is no derivative."""
+
+
+def smallest_epsilon(dtype: DTypeLike = np.float64) -> float:
+    r"""The smallest step whose central difference measures more than rounding: :math:`\sqrt{u}`.
+
+    :math:`u` is the machine epsilon of ``dtype``: :math:`1.5 \cdot 10^{-8}` in float64.
+    """
+    return float(np.sqrt(np.finfo(dtype).eps))
 
 
 def gradient_check(
@@ -80,8 +100,8 @@ def gradient_check(
     Raises
     ------
     ValueError
-        If the network is not float64, ``epsilon`` is not a positive finite number, or the
-        inputs or targets are malformed.
+        If the network is not float64, ``epsilon`` lies outside :math:`[\sqrt{u}, 0.1]`
+        (see :func:`smallest_epsilon`), or the inputs or targets are malformed.
     """
     if not isinstance(model, MLP):
         raise ValueError(f"model must be a backprop.MLP, got {type(model).__name__}")
@@ -91,6 +111,11 @@ def gradient_check(
             "lower precision swamps the central difference; use model.astype(numpy.float64)"
         )
     epsilon = real_in_range(epsilon, "epsilon", 0, low_open=True)
+    if not smallest_epsilon(model.dtype) <= epsilon <= LARGEST_EPSILON:
+        raise ValueError(
+            f"epsilon must lie from {smallest_epsilon(model.dtype):.2g} (below it the central "
+            f"difference measures the loss's rounding) to {LARGEST_EPSILON} (above it, no "
+            f"derivative), got {show(epsilon)}")
     check = look_up(
         {"every_weight": _every_weight, "random_directions": _random_directions},
         method,

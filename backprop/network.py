@@ -42,6 +42,7 @@ from backprop.checks import (
     check_matrix,
     check_targets,
     float_dtype,
+    largest_magnitude,
     memory_fits,
 )
 from backprop.checks import seed as seed_value
@@ -49,9 +50,6 @@ from backprop.initialization import get_initializer
 from backprop.losses import cross_entropy_delta, mean_cross_entropy, negative_log_likelihood
 
 Array = NDArray[np.floating]
-
-_OVERFLOW = ("the network's outputs are not finite: its arithmetic overflowed on these inputs "
-             "(the largest is {largest:.3g}); standardise them first")
 
 EVALUATION_CHUNK = 4096
 """Rows per forward pass when a whole set is evaluated."""
@@ -167,6 +165,61 @@ def evaluate(
         loss += float(negative_log_likelihood(y, y_hat))
         correct += int(np.count_nonzero(np.argmax(y_hat, axis=1) == y))
     return loss / X.shape[0], correct / X.shape[0]
+
+
+def overflowing_layer(
+    weights: Sequence[Array], X: Array, activation: Activation, largest: float | None = None
+) -> int | None:
+    r"""The first layer :math:`l` whose pre-activation :math:`z^{(l)}` overflows on ``X``.
+
+    A saturating activation hides an overflow: :math:`\sigma(\infty) = 1` is finite, and so is
+    every loss computed after it. Where it can, the check costs no forward pass: for the
+    monotone activations here,
+
+    .. math::
+
+        |z^{(l)}_j| \le B_l = \max|a^{(l-1)}| \, \max_j \sum_i |W^{(l)}_{ij}|, \qquad
+        \max|a^{(l)}| \le \max\big(|f(B_l)|, |f(-B_l)|\big),
+
+    from the largest input on. Only where a bound exceeds the largest number of the dtype is
+    the forward pass run, :data:`EVALUATION_CHUNK` rows at a time, and each :math:`z^{(l)}`
+    computed.
+
+    Parameters
+    ----------
+    weights : sequence of arrays
+        :math:`W^{(1)}, \dots, W^{(L)}`.
+    X : array, shape (N, I)
+        Inputs, the bias column last.
+    activation : Activation
+        The hidden layers' :math:`f`.
+    largest : float, optional
+        :math:`\max|X|`, where it is already known.
+
+    Returns
+    -------
+    int or None
+        :math:`l`, counted from 1 for the first weight matrix, or None if no layer overflows.
+    """
+    limit = float(np.finfo(X.dtype).max)
+    bound = largest_magnitude(X) if largest is None else largest
+    with np.errstate(over="ignore", invalid="ignore"):
+        for W in weights:
+            bound *= float(np.abs(W).sum(axis=0).max())
+            if not bound <= limit:
+                return _first_overflow(weights, X, activation)
+            bound = largest_magnitude(activation.function(np.array([-bound, bound], X.dtype)))
+    return None
+
+
+def _first_overflow(weights: Sequence[Array], X: Array, activation: Activation) -> int | None:
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], EVALUATION_CHUNK):
+            a = forward(weights, X[start : start + EVALUATION_CHUNK], activation)
+            for l, W in enumerate(weights):
+                if not np.isfinite(a[l] @ W).all():
+                    return l + 1
+    return None
 
 
 def parameter_count(layer_sizes: Sequence[int]) -> int:
@@ -364,6 +417,15 @@ class MLP:
         -------
         array, shape (N, num_classes)
             Class probabilities; every row sums to 1.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not a finite, non-empty 2-D array of ``input_size`` columns.
+        FloatingPointError
+            If a layer's pre-activations overflow the dtype on ``X``, though a saturating
+            activation would hide it (:func:`overflowing_layer`); the other methods that
+            take inputs raise it too.
         """
         return self._forward(self.check_inputs(X))[-1]
 
@@ -443,12 +505,8 @@ class MLP:
             The loss, and the fraction of samples whose most probable class is the target.
         """
         X, targets = self.check_batch(X, targets)
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss, accuracy = evaluate(self._weights, X, np.argmax(targets, axis=1),
-                                      self.activation)
-        if not np.isfinite(loss):
-            raise FloatingPointError(_OVERFLOW.format(largest=np.abs(X).max()))
-        return loss, accuracy
+        self._check_overflow(X)
+        return evaluate(self._weights, X, np.argmax(targets, axis=1), self.activation)
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
         """The most probable class of each sample.
@@ -465,11 +523,16 @@ class MLP:
         return np.argmax(self.forward(X), axis=1)
 
     def _forward(self, X: Array) -> list[Array]:
-        with np.errstate(over="ignore", invalid="ignore"):
-            a = forward(self._weights, X, self.activation)
-        if not np.isfinite(a[-1]).all():
-            raise FloatingPointError(_OVERFLOW.format(largest=np.abs(X).max()))
-        return a
+        self._check_overflow(X)
+        return forward(self._weights, X, self.activation)
+
+    def _check_overflow(self, X: Array) -> None:
+        layer = overflowing_layer(self._weights, X, self.activation)
+        if layer is not None:
+            raise FloatingPointError(
+                f"the pre-activations of layer {layer} overflow {self.dtype} on X, whose "
+                f"largest value is {largest_magnitude(X):.3g} in absolute value: standardise "
+                "the inputs (backprop.preprocessing.normalize)")
 
     def check_inputs(self, X: ArrayLike) -> Array:
         """``X`` as an array of this network's dtype with ``input_size`` columns.

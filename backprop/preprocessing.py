@@ -13,12 +13,19 @@ appended, the bias input whose weights play the part of each first-layer unit's 
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from backprop.checks import check_matrix, float_dtype, positive_int, real_in_range
+from backprop.checks import (
+    check_matrix,
+    float_dtype,
+    largest_magnitude,
+    positive_int,
+    real_in_range,
+)
 from backprop.data import load_assignment_split
 
 
@@ -42,9 +49,22 @@ def pixel_statistics(images: ArrayLike) -> tuple[float, float]:
     -------
     (float, float)
         :math:`\mu` and :math:`\sigma`.
+
+    Raises
+    ------
+    ValueError
+        If the images are not a finite, non-empty 2-D array.
+    FloatingPointError
+        If either figure overflows float64 (pixels near its largest value).
     """
     images = check_matrix(images, "images")
-    return float(images.mean(dtype=np.float64)), float(images.std(dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = float(images.mean(dtype=np.float64)), float(images.std(dtype=np.float64))
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        raise FloatingPointError(
+            f"the pixel statistics of images overflowed (mean {mean}, standard deviation "
+            f"{std}): their largest value is {largest_magnitude(images):.3g} in absolute value")
+    return mean, std
 
 
 def normalize(
@@ -70,6 +90,8 @@ def normalize(
     ------
     ValueError
         If the images are not a finite 2-D array, or ``std`` is not positive.
+    FloatingPointError
+        If a standardised value overflows the dtype (huge pixels, or a tiny ``std``).
     """
     mean = real_in_range(mean, "mean")
     std = real_in_range(std, "std", 0, low_open=True)
@@ -77,7 +99,13 @@ def normalize(
     images = check_matrix(images, "images")
     X = np.empty((images.shape[0], images.shape[1] + 1), dtype=dtype)
     # Computed in float64 and rounded once, so float32 inputs are the rounded float64 ones.
-    X[:, :-1] = (images - np.float64(mean)) / np.float64(std)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X[:, :-1] = (images - np.float64(mean)) / np.float64(std)
+    if not np.isfinite(X[:, :-1]).all():
+        raise FloatingPointError(
+            f"standardising images overflowed {dtype}: their largest value is "
+            f"{largest_magnitude(images):.3g} in absolute value, and (x - {mean:.3g}) / "
+            f"{std:.3g} does not fit")
     X[:, -1] = 1
     return X
 

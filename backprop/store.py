@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 import backprop
+from backprop.checks import show
 from backprop.runs import Config, RunResult
 from backprop.training import History, StopReason
 
@@ -163,7 +164,8 @@ def save_result(result: RunResult, path: Path) -> None:
 def load_result(path: Path) -> RunResult:
     """Read a result that :func:`save_result` wrote, and check that it is whole.
 
-    The arrays are read from the ``.npz`` of the same name, and nowhere else.
+    The arrays are read from the ``.npz`` of the same name, and nowhere else; the JSON's
+    readable ``summary`` must equal the one the arrays and the configuration give.
 
     Raises
     ------
@@ -210,8 +212,17 @@ def _load(path: Path) -> RunResult:
         or not math.isfinite(document["wall_time"])
     ):
         raise CorruptResultError(f"{path}: its records do not fit together")
-    return RunResult(config, document["key"], history, gradient_norms,
-                     float(document["wall_time"]), dict(document["meta"]))
+    result = RunResult(config, document["key"], history, gradient_norms,
+                       float(document["wall_time"]), dict(document["meta"]))
+    # The summary is a readable copy for people and tools: it must say what the records say.
+    summary, stored = result.summary(), document["summary"]
+    if stored != summary:
+        key = next((key for key in summary if stored.get(key) != summary[key]), None)
+        raise CorruptResultError(
+            f"{path}: its summary disagrees with its records" + (
+                f" ({key} is {show(stored.get(key))}; the records say {show(summary[key])})"
+                if key else f" (it holds {show(sorted(stored))})"))
+    return result
 
 
 def write_atomically(path: Path, write: Callable[[Any], Any]) -> None:

@@ -34,12 +34,13 @@ from backprop.checks import (
     callable_or_none,
     check_matrix,
     check_targets,
+    largest_magnitude,
     positive_int,
     real_in_range,
 )
 from backprop.checks import seed as seed_value
 from backprop.losses import cross_entropy_delta, mean_cross_entropy
-from backprop.network import MLP, backward, evaluate, forward
+from backprop.network import MLP, backward, evaluate, forward, overflowing_layer
 from backprop.progress import StepsProgress, wanted
 from backprop.threads import ThreadPolicy
 
@@ -357,8 +358,12 @@ class Trainer:
         ------
         ValueError
             If the data are malformed, or the training set holds fewer samples than a batch.
+        FloatingPointError
+            If the inputs overflow a layer's pre-activations at the first check (see
+            :func:`backprop.network.overflowing_layer`).
         TrainingDivergedError
-            If a loss becomes NaN or infinite; it names the step and carries the history.
+            If a loss becomes NaN or infinite, or the pre-activations overflow later; it
+            names the step and carries the history.
         """
         epochs = positive_int(epochs, "epochs")
         on_step = callable_or_none(on_step, "on_step") or _ignore
@@ -369,7 +374,8 @@ class Trainer:
         # A slice of the first rows: a view, so scoring a sample copies nothing.
         scored = slice(self.train_check_size)
         sets = _Sets(X_train, Y_train, X_train[scored], np.argmax(Y_train[scored], axis=1),
-                     X_val, np.argmax(Y_val, axis=1))
+                     X_val, np.argmax(Y_val, axis=1),
+                     max(largest_magnitude(X_train), largest_magnitude(X_val)))
         steps_per_epoch = X_train.shape[0] // self.batch_size
         if steps_per_epoch == 0:
             raise ValueError(
@@ -453,6 +459,18 @@ class Trainer:
 
     def _validate(self, history: History, step: int, sets: _Sets) -> None:
         weights, activation = self.model.weights, self.model.activation
+        # At the checks, not the steps: the bound costs a pass over the weights, no more.
+        for name, X in (("X_train", sets.X_train), ("X_val", sets.X_val)):
+            layer = overflowing_layer(weights, X, activation, sets.largest)
+            if layer is None:
+                continue
+            what = (f"the pre-activations of layer {layer} overflow {self.model.dtype} on "
+                    f"{name}, whose largest value is {largest_magnitude(X):.3g} in absolute "
+                    "value")
+            if step == 0:
+                raise FloatingPointError(f"{what}: standardise the inputs "
+                                         "(backprop.preprocessing.normalize)")
+            _diverged(history, step, f"{what}; the weights have grown too large")
         with self.threads.checks():
             val_loss, history.val_accuracy[step] = evaluate(weights, sets.X_val, sets.y_val,
                                                             activation)
@@ -473,6 +491,7 @@ class _Sets(NamedTuple):
     y_scored: NDArray[np.intp]
     X_val: Array
     y_val: NDArray[np.intp]
+    largest: float
 
 
 def _ignore(*_: object) -> None:

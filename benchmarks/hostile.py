@@ -94,7 +94,7 @@ ENTRY_POINTS = {
     "MLP.weights": (lambda v: setattr(MLP([3, 2], input_size=3), "weights", v), {}),
     "gradient_check.model": (lambda v: gradient_check(v, X3, Y3), {}),
     "gradient_check.epsilon": (lambda v: gradient_check(MLP([3, 2], input_size=3), X3, Y3,
-                                                        epsilon=v), {1.5}),
+                                                        epsilon=v), {}),
     "gradient_check.num_directions": (lambda v: gradient_check(
         MLP([3, 2], input_size=3), X3, Y3, method="random_directions", num_directions=v), {}),
     "gradient_check.seed": (lambda v: gradient_check(MLP([3, 2], input_size=3), X3, Y3,
@@ -124,6 +124,42 @@ ENTRY_POINTS = {
     "summary_table.columns": (lambda v: reports.summary_table(_sweep(), columns=v),
                               [None, []]),
 }
+
+
+HUGE = np.full((2, 3), 1e308)
+
+
+def _saturating() -> MLP:
+    """A sigmoid network whose first layer sums three inputs of 1e308 into infinity."""
+    model = MLP([3, 2], input_size=3)
+    model.weights = [np.ones((3, 3)), np.ones((3, 2))]
+    return model
+
+
+ANSWERED_SILENTLY = {
+    "cross_entropy of outputs that are not distributions":
+        lambda: cross_entropy([[1.0, 0.0]], [[1.0, 1.0]]),
+    "gradient_check with epsilon 1e-300":
+        lambda: gradient_check(MLP([3, 2], input_size=3), X3, Y3, epsilon=1e-300),
+    "gradient_check with epsilon 10":
+        lambda: gradient_check(MLP([3, 2], input_size=3), X3, Y3, epsilon=10.0),
+    "normalize to beyond float64": lambda: normalize(HUGE, 0.0, 1e-10),
+    "normalize to beyond float32": lambda: normalize(np.full((2, 3), 1e39), 0.0, 1.0,
+                                                     dtype=np.float32),
+    "pixel_statistics of 1e308": lambda: pixel_statistics(HUGE),
+    "MLP.forward of 1e308": lambda: _saturating().forward(HUGE),
+    "MLP.evaluate of 1e308": lambda: _saturating().evaluate(HUGE, Y3),
+    "fit on 1e308": lambda: Trainer(_saturating(), batch_size=1).fit(HUGE, Y3, HUGE, Y3,
+                                                                    epochs=1),
+    "forward of a masked array": lambda: MLP([3, 2], input_size=3).forward(
+        np.ma.masked_array(X3, mask=X3 == 0)),
+    "fit on a masked array": lambda: Trainer(MLP([3, 2], input_size=3), batch_size=1).fit(
+        np.ma.masked_array(X3), Y3, X3, Y3, epochs=1),
+    "forward of strings": lambda: MLP([3, 2], input_size=3).forward([["1", "2", "3"]]),
+    "forward of an object array": lambda: MLP([3, 2], input_size=3).forward(
+        X3.astype(object)),
+}
+"""Inputs that once got an answer that was wrong without a word; each must now be refused."""
 
 
 class HangError(Exception):
@@ -164,6 +200,17 @@ def bad_inputs() -> Counter:
             if outcome in ("leak", "silent", "hang"):
                 print(f"  {outcome}: {name} = {value!r}"[:120])
             tally[outcome] += 1
+    return tally
+
+
+def silent_answers() -> Counter:
+    """Every input of :data:`ANSWERED_SILENTLY`: each must get the package's own error."""
+    tally = Counter()
+    for name, call in ANSWERED_SILENTLY.items():
+        outcome = classify(lambda _, call=call: call(), None, {})
+        if outcome != "own error":
+            print(f"  {outcome}: {name}")
+        tally[outcome] += 1
     return tally
 
 
@@ -247,6 +294,9 @@ def corruptions() -> Counter:
         "empty npz": lambda p: p.with_suffix(".npz").write_bytes(b""),
         "no npz": lambda p: p.with_suffix(".npz").unlink(),
         "accuracy 5.0": lambda p: edit_arrays(p, "val_accuracy", lambda a: a + 5),
+        "summary accuracy 5.0": lambda p: edit(p, lambda d: d["summary"].update(
+            val_accuracy=5.0)),
+        "no summary": lambda p: edit(p, lambda d: d.pop("summary")),
         "nan loss": lambda p: edit_arrays(p, "val_loss", lambda a: a * np.nan),
         "steps and values differ": lambda p: edit_arrays(p, "val_loss", lambda a: a[:-1]),
         "norms of another shape": lambda p: edit_arrays(p, "gradient_norms",
@@ -285,6 +335,7 @@ def main() -> int:
     arguments = parser.parse_args()
     results = {
         "bad inputs": bad_inputs(),
+        "once answered silently": silent_answers(),
         f"fuzzed calls ({arguments.fuzz})": fuzz(arguments.fuzz),
         "odd data files": files(),
         "corrupted stored results": corruptions(),

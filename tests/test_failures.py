@@ -189,7 +189,7 @@ def test_overflowing_inputs_are_an_error_not_nan():
     X = np.full((2, 5), 1e308)
     # These ReLU units pass the overflow on: inf - inf in the softmax.
     model = MLP([4, 3], input_size=5, activation="relu")
-    with pytest.raises(FloatingPointError, match=r"outputs are not finite.*1e\+308"):
+    with pytest.raises(FloatingPointError, match=r"layer 1 overflow float64 on X.*1e\+308"):
         model.predict(X)
 
 
@@ -284,6 +284,7 @@ def test_the_hostile_probe_finds_nothing():
 
     bad = hostile.bad_inputs()
     assert set(bad) <= {"own error", "valid"}
+    assert set(hostile.silent_answers()) == {"own error"}
     assert set(hostile.fuzz(300)) <= {"own error", "valid", "returned"}
     assert set(hostile.files()) == {"own error"}
     assert set(hostile.corruptions()) == {"recomputed"}

@@ -145,3 +145,10 @@ def test_float32_network_is_refused():
     model = MLP([4, 3], input_size=5, dtype=np.float32)
     with pytest.raises(ValueError, match=r"needs a float64 network.*astype"):
         gradient_check(model, np.ones((2, 5)), [0, 1])
+
+
+@pytest.mark.parametrize("epsilon", [1e-300, 1e-9, 0.5])
+def test_a_step_too_small_to_measure_or_too_large_to_differentiate_is_refused(epsilon):
+    model = MLP([3, 2], input_size=3)
+    with pytest.raises(ValueError, match=r"epsilon must lie from 1.5e-08 .* to 0.1"):
+        gradient_check(model, np.ones((2, 3)), [0, 1], epsilon)

@@ -79,3 +79,20 @@ def test_one_hot_rejects_bad_labels(labels, message):
 def test_cross_entropy_rejects_bad_input(targets, outputs, message):
     with pytest.raises(ValueError, match=message):
         cross_entropy(targets, outputs)
+
+
+@pytest.mark.parametrize(
+    ("outputs", "sums"),
+    [([[1.0, 1.0]], "sums to 2"), ([[0.5, 0.4]], "sums to 0.9"), ([[0.0, 0.0]], "sums to 0")],
+    ids=["all ones", "short of 1", "all zeros"],
+)
+def test_outputs_that_are_not_distributions_are_refused(outputs, sums):
+    with pytest.raises(ValueError, match=f"outputs must be distributions.*row 0.*{sums}"):
+        cross_entropy([[1.0, 0.0]], outputs)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_a_softmax_in_any_float_dtype_is_a_distribution(dtype):
+    rng = np.random.default_rng(0)
+    outputs = softmax(rng.normal(0, 5, (1000, 10))).astype(dtype)
+    assert np.isfinite(cross_entropy(one_hot(rng.integers(0, 10, 1000), 10), outputs))

@@ -200,3 +200,35 @@ def test_evaluate_in_chunks_matches_the_whole_set(chunk, monkeypatch):
     loss, accuracy = model.evaluate(X, labels)
     assert loss == pytest.approx(model.loss(X, labels), rel=1e-12)
     assert accuracy == np.mean(model.predict(X) == labels)
+
+
+def summing_network(activation="sigmoid"):
+    """Ones for weights: the first layer sums its inputs, so inputs of 1e308 overflow it."""
+    model = MLP([3, 2], input_size=3, activation=activation)
+    model.weights = [np.ones((3, 3)), np.ones((3, 2))]
+    return model
+
+
+@pytest.mark.parametrize("method", ["forward", "predict", "layer_outputs"])
+def test_a_pre_activation_that_overflows_is_an_error_though_the_sigmoid_saturates(method):
+    with pytest.raises(FloatingPointError, match=r"pre-activations of layer 1 overflow float64 "
+                                                 r"on X, whose largest value is 1e\+308"):
+        getattr(summing_network(), method)(np.full((2, 3), 1e308))
+
+
+def test_a_saturated_but_finite_network_answers():
+    probabilities = summing_network().forward(np.full((2, 3), 1e300))
+    np.testing.assert_allclose(probabilities, 0.5)
+
+
+def test_a_bound_that_overflows_is_checked_exactly_before_refusing():
+    # 1e308 meets a weight of 0: the bound overflows, the pre-activation does not.
+    model = summing_network()
+    model.weights = [np.array([[0.0, 0, 0], [1, 1, 1], [1, 1, 1]]), np.ones((3, 2))]
+    assert np.isfinite(model.forward(np.array([[1e308, 1.0, 1.0]]))).all()
+
+
+def test_a_masked_array_is_refused_not_unmasked():
+    X = np.ma.masked_array(np.ones((2, 3)), mask=[[True, False, False], [False] * 3])
+    with pytest.raises(ValueError, match="X is a masked array, whose mask would be ignored"):
+        MLP([3, 2], input_size=3).forward(X)

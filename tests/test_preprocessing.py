@@ -75,3 +75,20 @@ def test_assignment_data_is_the_assignment_split():
     assert single.X_train.dtype == np.float32
     np.testing.assert_array_equal(single.X_train, data.X_train.astype(np.float32))
     assert data.y_train[0] == 5
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: pixel_statistics(np.full((2, 3), 1e308)),
+         r"pixel statistics of images overflowed \(mean inf.*largest value is 1e\+308"),
+        (lambda: normalize(np.full((2, 3), 1e308), 0.0, 1e-10),
+         r"standardising images overflowed float64: their largest value is 1e\+308"),
+        (lambda: normalize(np.full((2, 3), 1e39), 0.0, 1.0, dtype=np.float32),
+         r"standardising images overflowed float32: their largest value is 1e\+39"),
+    ],
+    ids=["statistics", "normalised float64", "normalised float32"],
+)
+def test_arithmetic_that_overflows_is_an_error(call, message):
+    with pytest.raises(FloatingPointError, match=message):
+        call()

@@ -1,5 +1,6 @@
 """The results store: keys that change with what matters, atomic writes, faithful loads."""
 
+import json
 import os
 from pathlib import Path
 
@@ -124,3 +125,15 @@ def test_results_directory(tmp_path, monkeypatch):
     assert store.results_directory(tmp_path / "x") == tmp_path / "x"
 
 
+
+
+def test_a_summary_that_disagrees_with_the_records_is_corrupt(data, tmp_path):
+    config = runs.TASK2.replace(epochs=1)
+    result = run(config, data, tmp_path)
+    path = store.result_path(tmp_path, config, result.key)
+    document = json.loads(path.read_text())
+    document["summary"]["val_accuracy"] = 5.0
+    path.write_text(json.dumps(document))
+    with pytest.raises(store.CorruptResultError,
+                       match=r"summary disagrees with its records \(val_accuracy is 5.0"):
+        store.load_result(path)

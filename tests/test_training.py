@@ -156,7 +156,7 @@ def test_divergence_stops_with_the_step():
     X, y = small_problem()
     model = MLP([16, 16, 16, 4], input_size=9, activation="relu")
     with pytest.raises(TrainingDivergedError,
-                       match=r"diverged at step 1 \(epoch 1\): the validation loss") as error:
+                       match=r"diverged at step 1 \(epoch 1\): the pre-activations") as error:
         Trainer(model, learning_rate=1e100, batch_size=8).fit(X, y, X, y, epochs=5)
     assert error.value.step == 1
     assert isinstance(error.value.history, History)
@@ -286,3 +286,23 @@ def test_float32_training_follows_float64(blobs):
     for step, loss in double.val_loss.items():
         assert single.val_loss[step] == pytest.approx(loss, rel=1e-4)
         assert single.val_accuracy[step] == double.val_accuracy[step]
+
+
+def test_inputs_that_overflow_a_layer_are_an_error_at_the_first_check():
+    model = MLP([3, 2], input_size=3)
+    model.weights = [np.ones((3, 3)), np.ones((3, 2))]
+    X = np.full((4, 3), 1e308)
+    with pytest.raises(FloatingPointError, match=r"layer 1 overflow float64 on X_train"):
+        Trainer(model, batch_size=2).fit(X, [0, 1, 0, 1], X[:2], [0, 1], epochs=1)
+
+
+def test_weights_that_grow_to_overflow_a_saturated_layer_stop_training():
+    X, labels = small_problem()
+    model = MLP([5, 4], input_size=9)
+
+    def blow_up(step, history):
+        if step == 0:
+            model.weights = [model.weights[0] * 1e308, model.weights[1]]
+
+    with pytest.raises(TrainingDivergedError, match=r"layer 1 overflow.*weights have grown"):
+        Trainer(model, batch_size=8).fit(X, labels, X, labels, epochs=1, on_check=blow_up)
