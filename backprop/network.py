@@ -23,7 +23,8 @@ course's rule :math:`\delta_j = f'(z_j) \sum_k w_{kj} \delta_k` and
 :math:`w_{ji} \leftarrow w_{ji} - \alpha \delta_j x_i`.
 
 The functions :func:`forward`, :func:`backward`, :func:`evaluate` and :func:`parameter_count`
-are that mathematics, unchecked; they run on float arrays and on object arrays of SymPy
+are that mathematics, unchecked (:func:`overflowing_layer` bounds what :func:`forward`
+computes); they run on float arrays and on object arrays of SymPy
 symbols, which is how :mod:`backprop.derivations` proves them. :class:`MLP` and
 :func:`count_parameters` check their arguments once and then call them.
 """

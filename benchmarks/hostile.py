@@ -12,8 +12,11 @@ Every probe is classified and tallied:
 - *silent*: the call returned although its input was invalid;
 - *hang*: the call did not return within the time limit.
 
-Corruptions of a stored result are tallied as recomputed (with a warning that names the
-file) or not. The exit code is 1 when anything leaked, passed silently or hung.
+The inputs that once got an answer wrong without a word (an overflow hidden by a saturating
+sigmoid, outputs that are not distributions, a step too small to measure, a masked array)
+must each get the package's own error. Corruptions of a stored result (its summary among
+them) are tallied as recomputed (with a warning that names the file) or not. The exit code
+is 1 when anything leaked, passed silently or hung.
 """
 
 from __future__ import annotations
