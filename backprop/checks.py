@@ -168,9 +168,11 @@ def callable_or_none(value: object, name: str) -> Callable[..., Any] | None:
 
 def _as_array(values: ArrayLike, name: str) -> np.ndarray:
     # numpy would drop the mask, and compute with the values it hides.
-    if isinstance(values, np.ma.MaskedArray):
-        raise ValueError(f"{name} is a masked array, whose mask would be ignored: fill the "
-                         "masked entries (numpy.ma.filled) or drop them first")
+    if isinstance(values, np.ma.MaskedArray) or (
+            isinstance(values, list | tuple)
+            and any(isinstance(row, np.ma.MaskedArray) for row in values)):
+        raise ValueError(f"{name} is or holds a masked array, whose mask would be ignored: "
+                         "fill the masked entries (numpy.ma.filled) or drop them first")
     try:
         array = np.asarray(values)
     except (ValueError, TypeError) as error:
@@ -208,7 +210,13 @@ def check_matrix(
             f"(shape {array.shape})"
         )
     if dtype is not None:
-        array = np.asarray(array, dtype=dtype)
+        given = array
+        with np.errstate(over="ignore", invalid="ignore"):
+            array = np.asarray(array, dtype=dtype)
+        if array is not given and array.dtype.kind == "f" and not np.isfinite(array).all() \
+                and (given.dtype.kind != "f" or np.isfinite(given).all()):
+            raise ValueError(f"{name} holds values beyond the range of {array.dtype} (the "
+                             f"largest is {largest_magnitude(given):.3g} in absolute value)")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         row, column = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(
@@ -232,6 +240,10 @@ def check_labels(labels: ArrayLike, num_classes: int) -> NDArray[np.intp]:
     if array.dtype.kind == "f":
         if not np.all(np.isfinite(array) & (array == np.round(array))):
             raise ValueError("labels must be whole numbers (class indices), got fractions")
+        if array.size and not (array.min() >= 0 and array.max() < num_classes):
+            index = int(np.argmax((array < 0) | (array >= num_classes)))
+            raise ValueError(f"label {array[index]:g} at position {index} lies outside "
+                             f"[0, {num_classes}): there are {num_classes} classes")
         array = array.astype(np.intp)
     outside = (array < 0) | (array >= num_classes)
     if outside.any():
@@ -247,10 +259,11 @@ def check_probabilities(targets: ArrayLike, outputs: ArrayLike) -> tuple[NDArray
     r"""Targets and predicted probabilities of one shape, as float arrays of the outputs' dtype.
 
     Each row of both must be a distribution: entries in :math:`[0, 1]` that sum to 1 within
-    :math:`\max(10^{-6}, K\varepsilon)`, with :math:`K` the number of classes and
-    :math:`\varepsilon` the machine epsilon of the outputs' dtype, the rounding that adding
-    :math:`K` probabilities can leave (a float32 softmax of 10 classes sums to 1 within
-    :math:`10^{-6}`; float16 rows need :math:`K \cdot 10^{-3}`).
+    :math:`\max(10^{-6}, 4\varepsilon)`, with :math:`\varepsilon` the machine epsilon of the
+    coarser of the two dtypes given. Rounding each probability of a distribution to a dtype
+    moves the row's sum by at most :math:`\varepsilon/2`, and a softmax computed in it by a
+    few :math:`\varepsilon`: the tolerance is :math:`10^{-6}` in float32 and float64,
+    :math:`3.9 \cdot 10^{-3}` in float16, whatever the number of classes.
 
     Raises
     ------
@@ -259,8 +272,10 @@ def check_probabilities(targets: ArrayLike, outputs: ArrayLike) -> tuple[NDArray
         either is not a distribution (naming the first).
     """
     outputs = check_matrix(outputs, "outputs")
-    tolerance = max(1e-6, outputs.shape[1] * float(np.finfo(
-        outputs.dtype if outputs.dtype.kind == "f" else np.float64).eps))
+    targets = _as_array(targets, "targets")
+    epsilon = max((float(np.finfo(dtype).eps) for dtype in (targets.dtype, outputs.dtype)
+                   if dtype.kind == "f"), default=0.0)
+    tolerance = max(1e-6, 4 * epsilon)
     if outputs.dtype not in FLOAT_DTYPES:
         # float16 cannot hold a loss of a few hundred summed over rows: compute in float64.
         outputs = outputs.astype(np.float64)
@@ -276,7 +291,7 @@ def check_probabilities(targets: ArrayLike, outputs: ArrayLike) -> tuple[NDArray
             f"to {outputs.max()}"
         )
     _distributions(outputs, "outputs", tolerance)
-    _distributions(targets, "targets", 1e-6)
+    _distributions(targets, "targets", tolerance)
     return targets, outputs
 
 

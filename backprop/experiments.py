@@ -236,7 +236,7 @@ def _plan(
         planned.append(key)
         if path.exists() and not force:
             try:
-                planned[-1] = load_result(path)
+                planned[-1] = load_result(path, config)
             except CorruptResultError as error:
                 aside = quarantine(path)
                 warnings.warn(f"{error}; moved to {aside} and computed again",

@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from backprop.checks import int_in_range, look_up, real_in_range, show
+from backprop.checks import int_in_range, look_up, real_in_range
 from backprop.checks import seed as seed_value
 from backprop.losses import cross_entropy_delta, mean_cross_entropy
 from backprop.network import MLP, backward, forward
@@ -102,6 +102,9 @@ def gradient_check(
     ValueError
         If the network is not float64, ``epsilon`` lies outside :math:`[\sqrt{u}, 0.1]`
         (see :func:`smallest_epsilon`), or the inputs or targets are malformed.
+    FloatingPointError
+        If the inputs overflow a layer (see :meth:`MLP.check_inputs`), or a perturbed loss
+        does.
     """
     if not isinstance(model, MLP):
         raise ValueError(f"model must be a backprop.MLP, got {type(model).__name__}")
@@ -110,12 +113,13 @@ def gradient_check(
             f"gradient_check needs a float64 network, this one is {model.dtype}: rounding in "
             "lower precision swamps the central difference; use model.astype(numpy.float64)"
         )
-    epsilon = real_in_range(epsilon, "epsilon", 0, low_open=True)
-    if not smallest_epsilon(model.dtype) <= epsilon <= LARGEST_EPSILON:
-        raise ValueError(
-            f"epsilon must lie from {smallest_epsilon(model.dtype):.2g} (below it the central "
-            f"difference measures the loss's rounding) to {LARGEST_EPSILON} (above it, no "
-            f"derivative), got {show(epsilon)}")
+    smallest = smallest_epsilon(model.dtype)
+    try:
+        epsilon = real_in_range(epsilon, "epsilon", smallest, LARGEST_EPSILON, high_open=False)
+    except ValueError as error:
+        raise ValueError(f"{error}: below {smallest:.2g} the central difference measures the "
+                         f"loss's rounding, above {LARGEST_EPSILON} it is no derivative"
+                         ) from None
     check = look_up(
         {"every_weight": _every_weight, "random_directions": _random_directions},
         method,
@@ -132,12 +136,22 @@ def gradient_check(
     def loss() -> float:
         return float(mean_cross_entropy(targets, forward(weights, X, activation)[-1]))
 
-    return np.array(
+    discrepancies = np.array(
         [
             check(W, gradient, loss, epsilon, num_directions, seed + layer)
             for layer, (W, gradient) in enumerate(zip(model.weights, gradients, strict=True))
         ]
     )
+    if not np.isfinite(discrepancies).all():
+        raise FloatingPointError(
+            f"a central difference is not finite (discrepancies {discrepancies.tolist()}): "
+            "the perturbed losses overflowed")
+    return discrepancies
+
+
+def _nan_first(discrepancy: float) -> float:
+    """Order discrepancies so that a NaN is the largest, and is never dropped by max()."""
+    return np.inf if np.isnan(discrepancy) else discrepancy
 
 
 def _every_weight(W, gradient, loss, epsilon, num_directions, seed) -> float:
@@ -150,7 +164,7 @@ def _every_weight(W, gradient, loss, epsilon, num_directions, seed) -> float:
         loss_minus = loss()
         W[index] = w
         numerical = (loss_plus - loss_minus) / (2 * epsilon)
-        largest = max(largest, abs(numerical - gradient[index]))
+        largest = max(largest, abs(numerical - gradient[index]), key=_nan_first)
     return largest
 
 
@@ -167,5 +181,5 @@ def _random_directions(W, gradient, loss, epsilon, num_directions, seed) -> floa
         loss_minus = loss()
         W[...] = original
         numerical = (loss_plus - loss_minus) / (2 * epsilon)
-        largest = max(largest, abs(numerical - np.sum(gradient * d)))
+        largest = max(largest, abs(numerical - np.sum(gradient * d)), key=_nan_first)
     return largest

@@ -26,6 +26,7 @@ from backprop.checks import (
     check_probabilities,
     encode_one_hot,
     float_dtype,
+    memory_fits,
     positive_int,
 )
 
@@ -56,7 +57,9 @@ def one_hot(labels: ArrayLike, num_classes: int, dtype: DTypeLike = np.float64) 
         ``[0, num_classes)``.
     """
     num_classes = positive_int(num_classes, "num_classes")
-    return encode_one_hot(check_labels(labels, num_classes), num_classes, float_dtype(dtype))
+    labels, dtype = check_labels(labels, num_classes), float_dtype(dtype)
+    memory_fits(labels.shape[0] * num_classes * dtype.itemsize, "the one-hot rows")
+    return encode_one_hot(labels, num_classes, dtype)
 
 
 def cross_entropy(targets: ArrayLike, outputs: ArrayLike) -> float:

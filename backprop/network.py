@@ -202,11 +202,14 @@ def overflowing_layer(
     int or None
         :math:`l`, counted from 1 for the first weight matrix, or None if no layer overflows.
     """
-    limit = float(np.finfo(X.dtype).max)
+    limit, eps = float(np.finfo(X.dtype).max), float(np.finfo(X.dtype).eps)
     bound = largest_magnitude(X) if largest is None else largest
     with np.errstate(over="ignore", invalid="ignore"):
         for W in weights:
-            bound *= float(np.abs(W).sum(axis=0).max())
+            # In float64, and widened by the most that rounding each of the fan_in products
+            # and partial sums can add in the dtype: the matrix product may round up.
+            bound *= float(np.abs(W).sum(axis=0, dtype=np.float64).max())
+            bound *= 1 + 2 * W.shape[0] * eps
             if not bound <= limit:
                 return _first_overflow(weights, X, activation)
             bound = largest_magnitude(activation.function(np.array([-bound, bound], X.dtype)))
@@ -506,7 +509,6 @@ class MLP:
             The loss, and the fraction of samples whose most probable class is the target.
         """
         X, targets = self.check_batch(X, targets)
-        self._check_overflow(X)
         return evaluate(self._weights, X, np.argmax(targets, axis=1), self.activation)
 
     def predict(self, X: ArrayLike) -> NDArray[np.intp]:
@@ -524,26 +526,27 @@ class MLP:
         return np.argmax(self.forward(X), axis=1)
 
     def _forward(self, X: Array) -> list[Array]:
-        self._check_overflow(X)
         return forward(self._weights, X, self.activation)
 
-    def _check_overflow(self, X: Array) -> None:
-        layer = overflowing_layer(self._weights, X, self.activation)
-        if layer is not None:
-            raise FloatingPointError(
-                f"the pre-activations of layer {layer} overflow {self.dtype} on X, whose "
-                f"largest value is {largest_magnitude(X):.3g} in absolute value: standardise "
-                "the inputs (backprop.preprocessing.normalize)")
-
-    def check_inputs(self, X: ArrayLike) -> Array:
+    def check_inputs(self, X: ArrayLike, name: str = "X") -> Array:
         """``X`` as an array of this network's dtype with ``input_size`` columns.
 
         Raises
         ------
         ValueError
             If ``X`` is not a finite, non-empty 2-D array of that width.
+        FloatingPointError
+            If a layer's pre-activations overflow the dtype on ``X`` with these weights
+            (:func:`overflowing_layer`).
         """
-        return check_matrix(X, "X", columns=self.input_size, dtype=self.dtype)
+        X = check_matrix(X, name, columns=self.input_size, dtype=self.dtype)
+        layer = overflowing_layer(self._weights, X, self.activation)
+        if layer is not None:
+            raise FloatingPointError(
+                f"the pre-activations of layer {layer} overflow {self.dtype} on {name}, whose "
+                f"largest value is {largest_magnitude(X):.3g} in absolute value: standardise "
+                "the inputs (backprop.preprocessing.normalize)")
+        return X
 
     def check_batch(self, X: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
         """``X`` as :meth:`check_inputs` returns it, and its targets as one-hot rows.

@@ -55,11 +55,18 @@ def pixel_statistics(images: ArrayLike) -> tuple[float, float]:
     ValueError
         If the images are not a finite, non-empty 2-D array.
     FloatingPointError
-        If either figure overflows float64 (pixels near its largest value).
+        If either figure overflows float64 (a standard deviation of pixels near its largest
+        value); a sum that overflows on the way is computed again on scaled pixels.
     """
     images = check_matrix(images, "images")
     with np.errstate(over="ignore", invalid="ignore"):
         mean, std = float(images.mean(dtype=np.float64)), float(images.std(dtype=np.float64))
+        if not (math.isfinite(mean) and math.isfinite(std)):
+            # A sum or a square overflowed on the way: the same figures of the pixels scaled
+            # into [-1, 1], scaled back, overflow only if the figures themselves do.
+            scale = largest_magnitude(images)
+            scaled = images / scale
+            mean, std = scale * float(scaled.mean()), scale * float(scaled.std())
     if not (math.isfinite(mean) and math.isfinite(std)):
         raise FloatingPointError(
             f"the pixel statistics of images overflowed (mean {mean}, standard deviation "

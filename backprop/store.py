@@ -161,11 +161,19 @@ def save_result(result: RunResult, path: Path) -> None:
     )
 
 
-def load_result(path: Path) -> RunResult:
+def load_result(path: Path, config: Config | None = None) -> RunResult:
     """Read a result that :func:`save_result` wrote, and check that it is whole.
 
     The arrays are read from the ``.npz`` of the same name, and nowhere else; the JSON's
-    readable ``summary`` must equal the one the arrays and the configuration give.
+    readable ``summary`` must be the one the arrays and the configuration give, value and
+    type, and the configuration the one asked for.
+
+    Parameters
+    ----------
+    path : Path
+        The result's JSON.
+    config : Config, optional
+        The configuration its key stands for, where the caller knows it.
 
     Raises
     ------
@@ -173,13 +181,17 @@ def load_result(path: Path) -> RunResult:
         Naming the file and what is wrong with it.
     """
     try:
-        return _load(path)
+        result = _load(path)
     except CorruptResultError:
         raise
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            zipfile.BadZipFile, EOFError) as error:
+            RecursionError, zipfile.BadZipFile, EOFError) as error:
         raise CorruptResultError(f"{path}: unreadable ({type(error).__name__}: {error})"
                                  .splitlines()[0]) from None
+    if config is not None and result.config != config:
+        raise CorruptResultError(f"{path}: it holds the configuration {result.config}, not "
+                                 f"{config}, which its key stands for")
+    return result
 
 
 def _load(path: Path) -> RunResult:
@@ -197,7 +209,10 @@ def _load(path: Path) -> RunResult:
                 raise CorruptResultError(f"{path}: the record {name} is malformed")
             records[name] = dict(zip(steps.tolist(), values.tolist(), strict=True))
         gradient_norms = arrays["gradient_norms"]
-    history = History(**records, steps_per_epoch=int(document["steps_per_epoch"]),
+    if not all(isinstance(document[key], int) and not isinstance(document[key], bool)
+               for key in ("steps_per_epoch", "best_step")):
+        raise CorruptResultError(f"{path}: its steps are not whole numbers")
+    history = History(**records, steps_per_epoch=document["steps_per_epoch"],
                       stop_reason=StopReason(document["stop_reason"]),
                       best_step=document["best_step"])
     checks = len(history.val_loss)
@@ -216,8 +231,10 @@ def _load(path: Path) -> RunResult:
                        float(document["wall_time"]), dict(document["meta"]))
     # The summary is a readable copy for people and tools: it must say what the records say.
     summary, stored = result.summary(), document["summary"]
-    if stored != summary:
-        key = next((key for key in summary if stored.get(key) != summary[key]), None)
+    # Compared as JSON, so that 1 and 1.0 and true, equal in Python, are told apart.
+    if json.dumps(stored, sort_keys=True) != json.dumps(summary, sort_keys=True):
+        key = next((key for key in summary
+                    if json.dumps(stored.get(key)) != json.dumps(summary[key])), None)
         raise CorruptResultError(
             f"{path}: its summary disagrees with its records" + (
                 f" ({key} is {show(stored.get(key))}; the records say {show(summary[key])})"

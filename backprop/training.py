@@ -445,8 +445,16 @@ class Trainer:
         -------
         float
             The batch's loss before the update.
+
+        Raises
+        ------
+        ValueError
+            If the batch is malformed.
+        FloatingPointError
+            If it overflows a layer's pre-activations (see :meth:`MLP.check_inputs`).
         """
         X, targets = self._check_set(X, targets, "batch")
+        self.model.check_inputs(X, "X_batch")
         with self.threads.steps():
             return float(sgd_step(self.model.weights, self.velocities, X, targets,
                                   self.model.activation, self.learning_rate, self.momentum))

@@ -149,15 +149,20 @@ ANSWERED_SILENTLY = {
     "normalize to beyond float64": lambda: normalize(HUGE, 0.0, 1e-10),
     "normalize to beyond float32": lambda: normalize(np.full((2, 3), 1e39), 0.0, 1.0,
                                                      dtype=np.float32),
-    "pixel_statistics of 1e308": lambda: pixel_statistics(HUGE),
     "MLP.forward of 1e308": lambda: _saturating().forward(HUGE),
     "MLP.evaluate of 1e308": lambda: _saturating().evaluate(HUGE, Y3),
     "fit on 1e308": lambda: Trainer(_saturating(), batch_size=1).fit(HUGE, Y3, HUGE, Y3,
                                                                     epochs=1),
+    "gradient_check on 1e308": lambda: gradient_check(_saturating(), HUGE, Y3),
+    "Trainer.step on 1e308": lambda: Trainer(_saturating()).step(HUGE, Y3),
+    "labels of 1e20": lambda: one_hot([1e20], 3),
+    "one-hot rows beyond memory": lambda: one_hot([1], 10**15),
     "forward of a masked array": lambda: MLP([3, 2], input_size=3).forward(
         np.ma.masked_array(X3, mask=X3 == 0)),
     "fit on a masked array": lambda: Trainer(MLP([3, 2], input_size=3), batch_size=1).fit(
         np.ma.masked_array(X3), Y3, X3, Y3, epochs=1),
+    "forward of a list of masked rows": lambda: MLP([3, 2], input_size=3).forward(
+        [np.ma.masked_array([1.0, 2, 3], mask=[0, 1, 0]), np.ones(3)]),
     "forward of strings": lambda: MLP([3, 2], input_size=3).forward([["1", "2", "3"]]),
     "forward of an object array": lambda: MLP([3, 2], input_size=3).forward(
         X3.astype(object)),
@@ -300,6 +305,12 @@ def corruptions() -> Counter:
         "summary accuracy 5.0": lambda p: edit(p, lambda d: d["summary"].update(
             val_accuracy=5.0)),
         "no summary": lambda p: edit(p, lambda d: d.pop("summary")),
+        "summary seed a float": lambda p: edit(p, lambda d: d["summary"].update(seed=0.0)),
+        "another configuration": lambda p: edit(p, lambda d: d["config"].update(
+            learning_rate=0.5, momentum=0.9)),
+        "steps per epoch a fraction": lambda p: edit(p, lambda d: d.update(
+            steps_per_epoch=d["steps_per_epoch"] + 0.5)),
+        "nested a million deep": lambda p: p.write_text("[" * 10**6 + "]" * 10**6),
         "nan loss": lambda p: edit_arrays(p, "val_loss", lambda a: a * np.nan),
         "steps and values differ": lambda p: edit_arrays(p, "val_loss", lambda a: a[:-1]),
         "norms of another shape": lambda p: edit_arrays(p, "gradient_norms",

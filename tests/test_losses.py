@@ -59,6 +59,7 @@ def test_one_hot():
         ([[0, 1]], r"labels must be a 1-D array.*shape \(1, 2\)"),
         ([0.5], r"whole numbers"),
         (["a"], r"labels has dtype <U1"),
+        ([1e20], r"label 1e\+20 at position 0 lies outside \[0, 3\)"),
     ],
 )
 def test_one_hot_rejects_bad_labels(labels, message):
@@ -74,6 +75,10 @@ def test_one_hot_rejects_bad_labels(labels, message):
         (np.eye(2), np.array([[2.0, -1], [0, 1]]), r"outputs must be probabilities in \[0, 1\]"),
         (np.eye(2), np.ones(2), r"outputs must be a 2-D array"),
         (np.eye(2)[:0], np.eye(2)[:0], r"outputs is empty"),
+        (np.eye(1024, dtype=np.float16)[:1], np.zeros((1, 1024), np.float16),
+         r"outputs must be distributions .*within 0.004.*sums to 0"),
+        (np.full((1, 2), 1e300), np.full((1, 2), 0.5, np.float32),
+         r"targets holds values beyond the range of float32 \(the largest is 1e\+300"),
     ],
 )
 def test_cross_entropy_rejects_bad_input(targets, outputs, message):
@@ -96,3 +101,8 @@ def test_a_softmax_in_any_float_dtype_is_a_distribution(dtype):
     rng = np.random.default_rng(0)
     outputs = softmax(rng.normal(0, 5, (1000, 10))).astype(dtype)
     assert np.isfinite(cross_entropy(one_hot(rng.integers(0, 10, 1000), 10), outputs))
+
+
+def test_one_hot_rows_that_cannot_fit_in_memory_are_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"the one-hot rows needs .* GiB, more than"):
+        one_hot([1], 10**15)

@@ -228,7 +228,30 @@ def test_a_bound_that_overflows_is_checked_exactly_before_refusing():
     assert np.isfinite(model.forward(np.array([[1e308, 1.0, 1.0]]))).all()
 
 
-def test_a_masked_array_is_refused_not_unmasked():
-    X = np.ma.masked_array(np.ones((2, 3)), mask=[[True, False, False], [False] * 3])
-    with pytest.raises(ValueError, match="X is a masked array, whose mask would be ignored"):
+@pytest.mark.parametrize(
+    "X",
+    [np.ma.masked_array(np.ones((2, 3)), mask=[[True, False, False], [False] * 3]),
+     [np.ma.masked_array([1.0, 2, 3], mask=[0, 1, 0]), np.ones(3)]],
+    ids=["a masked array", "a list of masked rows"],
+)
+def test_a_masked_array_is_refused_not_unmasked(X):
+    with pytest.raises(ValueError, match="X is or holds a masked array, whose mask would be"):
         MLP([3, 2], input_size=3).forward(X)
+
+
+def test_a_float32_product_that_rounds_up_to_infinity_is_caught():
+    # The exact sum of these weights lies just below float32's largest number; the rounding
+    # of the matrix product carries it to infinity.
+    w = [1.606032180850752e38, 3.0706665572701267e37, 3.7634850204273026e37,
+         1.1133761024117816e38]
+    model = MLP([2, 2], input_size=4, activation="relu", dtype=np.float32)
+    model.weights = [np.array([w, w], np.float32).T, 0.5 * np.eye(2)]
+    with pytest.raises(FloatingPointError, match="layer 1 overflow float32"):
+        model.forward(np.ones((1, 4)))
+
+
+def test_gradient_check_refuses_inputs_that_overflow():
+    from backprop import gradient_check
+
+    with pytest.raises(FloatingPointError, match="layer 1 overflow float64 on X"):
+        gradient_check(summing_network(), np.full((2, 3), 1e308), [0, 1])

@@ -306,3 +306,10 @@ def test_weights_that_grow_to_overflow_a_saturated_layer_stop_training():
 
     with pytest.raises(TrainingDivergedError, match=r"layer 1 overflow.*weights have grown"):
         Trainer(model, batch_size=8).fit(X, labels, X, labels, epochs=1, on_check=blow_up)
+
+
+def test_a_single_step_refuses_a_batch_that_overflows():
+    model = MLP([3, 2], input_size=3)
+    model.weights = [np.ones((3, 3)), np.ones((3, 2))]
+    with pytest.raises(FloatingPointError, match="layer 1 overflow float64 on X_batch"):
+        Trainer(model).step(np.full((2, 3), 1e308), [0, 1])
