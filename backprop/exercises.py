@@ -16,12 +16,15 @@ about it. An answer that raises, returns the wrong shape or type, or takes longe
 :data:`TIME_LIMIT` gets feedback, not a traceback.
 
 **Derivation exercises** take a list of steps, each a SymPy expression or a string in
-Python's maths notation (``exp``, ``log``, ``tanh``, ``**``). The first step must equal the
-exercise's starting expression, each later step the one before, and the last the result;
-SymPy proves each equality (:func:`backprop.derivations.is_zero`). Strings are read by
-:func:`parse_step`, which walks Python's syntax tree and builds the SymPy expression itself:
-only numbers, the exercise's names and arithmetic are accepted, and nothing is ever evaluated
-as Python.
+Python's maths notation (``exp``, ``log``, ``tanh``, ``**``, ``diff(f, z)``). The first step
+must equal the exercise's starting expression (it may be that expression, written with
+``diff``), each later step the one before, and the last the result; SymPy proves each
+equality (:func:`backprop.derivations.is_zero`). A derivation shows its working: besides a
+start written with ``diff``, at least two steps, no two of the same written form
+(:func:`written_form`), at most :data:`MAX_STEPS`. Strings are read by :func:`parse_step`,
+which walks Python's syntax tree and builds the SymPy expression itself: only numbers, the
+exercise's names and arithmetic are accepted, lengths, depths and numbers are bounded, and
+nothing is ever evaluated as Python. All of it runs under :data:`TIME_LIMIT`.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import sympy as sp
 
 from backprop import activations, losses, network, solutions, training
 from backprop.activations import ACTIVATIONS, Activation
+from backprop.progress import in_jupyter
 
 RELATIVE_TOLERANCE = 1e-9
 """How closely a code answer must agree with the reference, relative to the values' size."""
@@ -57,6 +61,11 @@ TIME_LIMIT = 10.0
 EXAMPLES = 60
 """Inputs hypothesis draws per code exercise (before shrinking a failure)."""
 
+MAX_DISAGREEMENTS = 50
+"""Inputs on which a wrong answer is kept, to tell which known mistake it makes: a hint is
+given only where the answer behaves like the mistake on two of them or more, and on 80% of
+them, never on a coincidence."""
+
 
 @dataclass(frozen=True)
 class Feedback:
@@ -68,7 +77,8 @@ class Feedback:
     def __str__(self) -> str:
         # Prose is wrapped to fit a notebook's output; indented lines (arrays) are kept.
         return "\n".join(
-            line if line.startswith(" ") or len(line) <= 88 else textwrap.fill(line, 88)
+            line if line.startswith(" ") or len(line) <= 88
+            else textwrap.fill(line, 88, break_on_hyphens=False)
             for line in self.message.splitlines()
         )
 
@@ -104,6 +114,8 @@ class Exercise:
         For code: wrong answers this module recognises, each with a hint.
     start, result : sympy expression
         For derivations: the starting expression and the result.
+    start_text : str
+        For derivations: the start as a step writes it, ``diff(...)``.
     names : dict
         For derivations: every name a step may use, and what it stands for.
     result_names : frozenset of str
@@ -124,6 +136,7 @@ class Exercise:
     mistakes: tuple[Mistake, ...] = ()
     start: sp.Basic | None = None
     result: sp.Basic | None = None
+    start_text: str = ""
     names: dict[str, Any] = field(default_factory=dict)
     result_names: frozenset[str] = frozenset()
     solution: Any = None
@@ -177,10 +190,10 @@ def show(name: str) -> Any:
     """The exercise's title and statement, as Markdown for a notebook (text elsewhere)."""
     exercise = EXERCISES[name]
     text = f"**{exercise.title}** (`{name}`). {exercise.statement}"
-    try:
-        from IPython.display import Markdown
-    except ImportError:
+    if not in_jupyter():
         return text
+    from IPython.display import Markdown
+
     return Markdown(text)
 
 
@@ -198,8 +211,8 @@ def solution_source(name: str) -> str:
 # Code exercises --------------------------------------------------------------------------
 
 
-class _TooSlowError(Exception):
-    pass
+class _TooSlowError(BaseException):
+    """Raised by the alarm: not an Exception, so that ``except Exception`` cannot keep it."""
 
 
 @contextmanager
@@ -226,9 +239,13 @@ def _time_limit(seconds: float):
 def _compare(expected: Any, received: Any) -> str | None:
     """Why ``received`` is not ``expected`` (``None`` when it is, within the tolerance)."""
     if isinstance(expected, tuple | list):
-        if not isinstance(received, tuple | list) or len(received) != len(expected):
-            return (f"expected a {type(expected).__name__} of {len(expected)} arrays, got "
+        if not isinstance(received, tuple | list):
+            return (f"expected a {type(expected).__name__} of {len(expected)} "
+                    f"{'array' if len(expected) == 1 else 'arrays'}, got "
                     f"{type(received).__name__}")
+        if len(received) != len(expected):
+            return (f"expected {len(expected)} {'array' if len(expected) == 1 else 'arrays'}, "
+                    f"got {len(received)}")
         for index, (want, got) in enumerate(zip(expected, received, strict=True)):
             reason = _compare(want, got)
             if reason:
@@ -240,13 +257,17 @@ def _compare(expected: Any, received: Any) -> str | None:
         return f"expected numbers, got {type(received).__name__}"
     want = np.asarray(expected, dtype=np.float64)
     if got.shape != want.shape:
-        return f"expected shape {want.shape}, got shape {got.shape}"
+        return f"expected {_shape(want.shape)}, got {_shape(got.shape)}"
     if not np.isfinite(got).all():
         return "the answer holds NaN or infinite values"
     scale = float(np.abs(want).max(initial=0.0))
     if np.abs(got - want).max(initial=0.0) > RELATIVE_TOLERANCE * scale + ABSOLUTE_TOLERANCE:
         return "the values differ"
     return None
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "a single number" if shape == () else f"an array of shape {shape}"
 
 
 def _alike(mistaken: Any, received: Any) -> bool:
@@ -268,6 +289,8 @@ def _show(value: Any) -> str:
         return "(" + ", ".join(_show(v) for v in value) + ")"
     if isinstance(value, np.ndarray):
         return np.array2string(value, precision=6, threshold=40, max_line_width=88)
+    if isinstance(value, np.generic):
+        return str(value.item())
     return repr(value)
 
 
@@ -338,6 +361,9 @@ def _answer_agrees(exercise: Exercise, answer: Callable[..., Any], arguments: tu
     if reason:
         failure.update(arguments=arguments, expected=expected, received=received,
                        reason=reason, error=None)
+        disagreements = failure.setdefault("disagreements", [])
+        if len(disagreements) < MAX_DISAGREEMENTS:
+            disagreements.append((arguments, received))
         return False
     return True
 
@@ -358,16 +384,27 @@ def _code_message(exercise: Exercise, failure: dict[str, Any]) -> str:
     lines.append("it should return\n  " + _show(failure["expected"]).replace("\n", "\n  "))
     lines.append("but returned\n  " + _show(failure["received"]).replace("\n", "\n  ")
                  + f"\n({failure['reason']}).")
-    for mistake in exercise.mistakes:
+    # The mistake the answer behaves like most often, if that is more than a coincidence: on
+    # two inputs at least, and on most of those where the answer was wrong (shrinking tries
+    # many tiny inputs, on which different mistakes can agree).
+    disagreements = failure.get("disagreements", [])
+    counted = [(_matches(mistake, disagreements), -index)
+               for index, mistake in enumerate(exercise.mistakes)]
+    if counted and max(counted)[0] >= max(2, 0.8 * len(disagreements)):
+        lines.append(f"Hint: {exercise.mistakes[-max(counted)[1]].hint}")
+    return "\n".join(lines)
+
+
+def _matches(mistake: Mistake, disagreements: list[tuple[tuple, Any]]) -> int:
+    """On how many inputs where the answer was wrong it did what the mistake does."""
+    count = 0
+    for arguments, received in disagreements:
         try:
             with np.errstate(all="ignore"):
-                wrong = _call(mistake.answer, arguments)
+                count += _alike(_call(mistake.answer, arguments), received)
         except Exception:
             continue
-        if _alike(wrong, failure["received"]):
-            lines.append(f"Hint: {mistake.hint}")
-            break
-    return "\n".join(lines)
+    return count
 
 
 def _strategies():
@@ -733,7 +770,23 @@ _register(Exercise(
 _ARITHMETIC = {ast.Add: sp.Add, ast.Sub: lambda x, y: x - y, ast.Mult: sp.Mul,
                ast.Div: lambda x, y: x / y, ast.Pow: sp.Pow}
 FUNCTIONS = {"exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "sqrt": sp.sqrt}
-"""The functions a step may call."""
+"""The functions a step may call; ``diff(expression, variable)`` writes a derivative."""
+
+MAX_STEP_LENGTH = 1_000
+"""The longest step read, in characters."""
+
+MAX_DEPTH = 40
+"""How deeply a step may nest its operations: far beyond any derivation here."""
+
+MAX_BITS = 1_000
+"""The largest number a step may build, in bits (about 300 digits)."""
+
+MAX_STEPS = 50
+"""The most steps a derivation may have."""
+
+SPELLINGS = {"ln": "log", "e": "exp(x) for e to the power x", "pi": "a number",
+             "sigma": "a, or 1/(1 + exp(-z))", "sigmoid": "a, or 1/(1 + exp(-z))"}
+"""What to write instead of names students often reach for."""
 
 
 class StepError(ValueError):
@@ -744,103 +797,232 @@ def parse_step(text: str, names: dict[str, Any]) -> sp.Basic:
     """A step written in Python's maths notation, as a SymPy expression, without evaluating it.
 
     The text is parsed into a syntax tree and only these nodes are accepted: numbers, the
-    names in ``names`` and :data:`FUNCTIONS`, ``+ - * / **``, unary minus and calls of those
-    functions. The SymPy expression is then built from the tree here; Python never runs the
-    text.
+    names in ``names`` and :data:`FUNCTIONS`, ``+ - * / **``, unary minus, calls of those
+    functions and ``diff(expression, variable)``. The SymPy expression is then built from
+    the tree here; Python never runs the text. Its length, its depth and the size of every
+    number it builds are bounded first, so no step can exhaust the checker.
 
     Raises
     ------
     StepError
-        Naming the first thing refused.
+        Naming the first thing refused, and what to write instead where there is a rule.
     """
-    if len(text) > 2000:
-        raise StepError("the step is longer than 2,000 characters")
+    if len(text) > MAX_STEP_LENGTH:
+        raise StepError(f"the step is longer than {MAX_STEP_LENGTH:,} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         raise StepError(f"not an expression: {error.msg}") from None
+    except (RecursionError, MemoryError):
+        raise StepError(f"the step is nested more than {MAX_DEPTH} levels deep") from None
+    pending = [(tree.body, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise StepError(f"the step is nested more than {MAX_DEPTH} levels deep")
+        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return _build(tree.body, names)
 
 
 def _build(node: ast.AST, names: dict[str, Any]) -> sp.Basic:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not \
             isinstance(node.value, bool):
-        return sp.nsimplify(node.value) if isinstance(node.value, float) else \
-            sp.Integer(node.value)
+        return _bounded(sp.nsimplify(node.value) if isinstance(node.value, float) else
+                        sp.Integer(node.value))
     if isinstance(node, ast.Name):
         if node.id in names:
             return names[node.id]
-        raise StepError(f"unknown name {node.id!r}; a step may use "
-                        f"{', '.join(sorted(names))} and {', '.join(FUNCTIONS)}")
+        raise StepError(_unknown(node.id, names))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+        raise StepError("^ is not a power in Python: write ** for powers, as in z**2")
     if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
         left, right = _build(node.left, names), _build(node.right, names)
-        # A numeric power is computed at once: a huge one would take minutes and memory.
-        if isinstance(node.op, ast.Pow) and right.is_Number and abs(right) > 100:
-            raise StepError("exponents above 100 are refused")
-        return _ARITHMETIC[type(node.op)](left, right)
+        if isinstance(node.op, ast.Pow) and right.is_Number:
+            # A numeric power is computed at once: bound what it could build first.
+            if abs(right) > 100:
+                raise StepError("exponents above 100 are refused")
+            if left.is_Rational and _bits(left) * float(abs(right)) > MAX_BITS:
+                raise StepError(f"numbers of more than {MAX_BITS:,} bits are refused")
+        return _bounded(_ARITHMETIC[type(node.op)](left, right))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         operand = _build(node.operand, names)
         return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
-            node.func.id in FUNCTIONS and len(node.args) == 1 and not node.keywords:
-        return FUNCTIONS[node.func.id](_build(node.args[0], names))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        return _call_function(node, names)
     raise StepError(f"{ast.unparse(node)[:60]!r} is not allowed: only numbers, names, "
-                    "+ - * / ** and the functions " + ", ".join(FUNCTIONS))
+                    "+ - * / **, the functions " + ", ".join(FUNCTIONS) + " and diff")
+
+
+def _call_function(node: ast.Call, names: dict[str, Any]) -> sp.Basic:
+    function, arguments = node.func.id, node.args
+    if function == "diff":
+        variable = arguments[1] if len(arguments) == 2 else None
+        if not (isinstance(variable, ast.Name) and isinstance(names.get(variable.id),
+                                                              sp.Symbol)):
+            symbols = ", ".join(name for name, value in names.items()
+                                if isinstance(value, sp.Symbol))
+            raise StepError("diff takes an expression and the variable to differentiate by,"
+                            f" one of {symbols}, as in diff(1/(1 + exp(-z)), z)")
+        return sp.Derivative(_build(arguments[0], names), names[variable.id])
+    if function in FUNCTIONS and len(arguments) == 1:
+        return FUNCTIONS[function](_build(arguments[0], names))
+    if function in FUNCTIONS:
+        raise StepError(f"{function} takes one argument, got {len(arguments)}")
+    raise StepError(_unknown(function, names, called=True))
+
+
+def _unknown(name: str, names: dict[str, Any], called: bool = False) -> str:
+    what = "a function" if called else "a name"
+    if name in SPELLINGS:
+        return f"{name!r} is not {what} here: write {SPELLINGS[name]}"
+    return (f"{name!r} is not {what} here; a step may use {', '.join(names)}, the functions "
+            f"{', '.join(FUNCTIONS)} and diff")
+
+
+def _bits(number: sp.Rational) -> int:
+    return max(abs(int(number.p)).bit_length(), int(number.q).bit_length())
+
+
+def _bounded(value: sp.Basic) -> sp.Basic:
+    if value.is_Rational and _bits(value) > MAX_BITS:
+        raise StepError(f"numbers of more than {MAX_BITS:,} bits are refused")
+    return value
+
+
+def written_form(text: str) -> str:
+    """A step's form as written, to tell a step of working from a repetition.
+
+    Two steps have the same form when they differ only in spacing, parentheses, the order of
+    the terms of a sum or the factors of a product, a factor of 1 or a term of 0; SymPy's
+    own simplifications do not count (``1/(1 + exp(-z)) * exp(-z)/(1 + exp(-z))`` is a
+    step of its own after ``exp(-z)/(1 + exp(-z))**2``).
+    """
+    return _form(ast.parse(text.strip(), mode="eval").body)
+
+
+def _form(node: ast.AST) -> str:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+        kind = "*" if isinstance(node.op, ast.Mult) else "+"
+        unit = "1" if kind == "*" else "0"
+        parts = sorted(part for part in _operands(node, kind) if part != unit)
+        return f"{kind}({','.join(parts)})" if len(parts) != 1 else parts[0]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+        return _form(node.operand)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _form(node.operand)
+        return inner[1:] if inner.startswith("-") else "-" + inner
+    if isinstance(node, ast.BinOp):
+        return f"{type(node.op).__name__}({_form(node.left)},{_form(node.right)})"
+    if isinstance(node, ast.Call):
+        return f"{ast.unparse(node.func)}({','.join(_form(a) for a in node.args)})"
+    return ast.unparse(node)
+
+
+def _operands(node: ast.AST, kind: str) -> list[str]:
+    """The terms of a sum (a difference's second term negated), or the factors of a product."""
+    if isinstance(node, ast.BinOp) and kind == "*" and isinstance(node.op, ast.Mult):
+        return _operands(node.left, kind) + _operands(node.right, kind)
+    if isinstance(node, ast.BinOp) and kind == "+" and isinstance(node.op, ast.Add | ast.Sub):
+        right = _operands(node.right, kind)
+        if isinstance(node.op, ast.Sub):
+            right = [term[1:] if term.startswith("-") else "-" + term for term in right]
+        return _operands(node.left, kind) + right
+    return [_form(node)]
+
+
+def in_names(expression: sp.Basic, names: dict[str, Any], limit: int = 160) -> str:
+    """An expression as the student writes it: in the exercise's names, cut to ``limit``."""
+    compound = {value: sp.Symbol(name) for name, value in names.items()
+                if not isinstance(value, sp.Symbol)}
+    text = sp.sstr(expression.xreplace(compound)).replace("Derivative(", "diff(")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_derivation(exercise: Exercise, answer: Any) -> Feedback:
-    from backprop.derivations import is_zero
-
     if isinstance(answer, str | sp.Basic) or not isinstance(answer, Sequence) or not answer:
         return Feedback(False, f"{exercise.title}: not yet. The answer is a list of steps, "
                                "each a SymPy expression or a string such as "
                                "'exp(-z)/(1 + exp(-z))'.")
-    steps = []
+    if len(answer) > MAX_STEPS:
+        return Feedback(False, f"{exercise.title}: not yet. A derivation here takes a few "
+                               f"steps, not {len(answer):,}: at most {MAX_STEPS}.")
+    try:
+        with _time_limit(TIME_LIMIT):
+            return _derivation_feedback(exercise, list(answer))
+    except _TooSlowError:
+        return Feedback(False, f"{exercise.title}: not yet. SymPy could not decide within "
+                               f"{TIME_LIMIT:g} s whether the steps follow; write smaller "
+                               "steps, in the exercise's own names.")
+
+
+def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
+    from backprop.derivations import is_zero
+
+    title, names = exercise.title, exercise.names
+    steps, forms = [], []
     for number, step in enumerate(answer, start=1):
         try:
             if isinstance(step, str):
-                steps.append(parse_step(step, exercise.names))
+                steps.append(parse_step(step, names))
+                forms.append(written_form(step))
             elif isinstance(step, sp.Basic):
                 steps.append(step)
+                forms.append(sp.srepr(step))
             else:
                 raise StepError(f"a step is a string or a SymPy expression, got "
                                 f"{type(step).__name__}")
         except StepError as error:
-            return Feedback(False, f"{exercise.title}: not yet. Step {number} cannot be read: "
-                                   f"{error}.")
-    def same(left: sp.Basic, right: sp.Basic) -> bool:
-        try:
-            with _time_limit(TIME_LIMIT):
-                return is_zero(sp.sympify(left - right).doit())
-        except _TooSlowError:
-            return False
+            return Feedback(False, f"{title}: not yet. Step {number} cannot be read: {error}.")
 
-    if not same(exercise.start, steps[0]):
-        return Feedback(False, f"{exercise.title}: not yet. Step 1 is not the starting "
-                               "expression "
-                               f"{sp.sstr(exercise.start)}; SymPy finds them different.")
+    def same(left: sp.Basic, right: sp.Basic) -> bool:
+        return is_zero(sp.sympify(left - right).doit())
+
+    def difference(step: sp.Basic, wanted: sp.Basic) -> str:
+        found = (step - wanted).doit()
+        # Simplified where that is quick; a large difference is shown as it is, cut short.
+        return in_names(sp.simplify(found) if sp.count_ops(found) <= 150 else found, names)
+
+    for later in range(1, len(forms)):
+        for earlier in range(later):
+            if forms[later] == forms[earlier]:
+                return Feedback(False, f"{title}: not yet. Step {later + 1} repeats step "
+                                       f"{earlier + 1}: each step should change the "
+                                       "expression.")
+    start = exercise.start
+    if not same(start, steps[0]):
+        if isinstance(start, sp.Derivative) and same(start.expr, steps[0]):
+            return Feedback(False, f"{title}: not yet. Step 1 is the expression before it is "
+                                   f"differentiated; the derivation starts from its "
+                                   f"derivative: write it as {exercise.start_text}, or begin "
+                                   "with its first worked form.")
+        return Feedback(False, f"{title}: not yet. Step 1 does not equal the start, "
+                               f"{exercise.start_text}, which step 1 may be; it differs from "
+                               f"it by {difference(steps[0], start)}.")
     for number in range(1, len(steps)):
         if not same(steps[number - 1], steps[number]):
-            difference = sp.simplify(steps[number] - steps[number - 1])
-            shown = sp.sstr(difference)
-            return Feedback(False, f"{exercise.title}: not yet. Step {number + 1} does not "
-                                   f"follow from step {number}: it differs from it by "
-                                   f"{shown if len(shown) < 200 else 'a non-zero expression'}.")
+            return Feedback(False, f"{title}: not yet. Step {number + 1} does not follow from "
+                                   f"step {number}: it should have equalled "
+                                   f"{in_names(steps[number - 1], names)}, and differs from "
+                                   f"it by {difference(steps[number], steps[number - 1])}.")
     if not same(steps[-1], exercise.result):
-        return Feedback(False, f"{exercise.title}: not yet. Every step follows, but the last "
-                               f"is not the result {sp.sstr(exercise.result)}.")
+        return Feedback(False, f"{title}: not yet. Every step follows, but the last is not "
+                               f"the result {in_names(exercise.result, names)}.")
     last = answer[-1]
     if isinstance(last, str) and exercise.result_names:
         extra = {node.id for node in ast.walk(ast.parse(last.strip(), mode="eval"))
                  if isinstance(node, ast.Name) and node.id not in FUNCTIONS}
         extra -= exercise.result_names
         if extra:
-            return Feedback(False, f"{exercise.title}: not yet. Every step follows, but the "
-                                   f"last still uses {', '.join(sorted(extra))}: write the "
-                                   f"result in terms of "
-                                   f"{', '.join(sorted(exercise.result_names))}.")
-    count = f"{len(steps)} steps follow" if len(steps) > 1 else "the step follows"
-    return Feedback(True, f"{exercise.title}: {count}, from the start to the result.")
+            return Feedback(False, f"{title}: not yet. Every step follows, but the last still "
+                                   f"uses {', '.join(sorted(extra))}: write the result in "
+                                   f"terms of {', '.join(sorted(exercise.result_names))}.")
+    worked = [step for step in steps if not isinstance(step, sp.Derivative)]
+    if len(worked) < 2:
+        return Feedback(False, f"{title}: not yet. Show your working: write at least one "
+                               "step between the start and the result, each one "
+                               "expression that SymPy can check against the one before.")
+    return Feedback(True, f"{title}: {len(steps)} steps follow, from the start to the "
+                          "result.")
 
 
 z = sp.Symbol("z", real=True)
@@ -851,11 +1033,14 @@ _register(Exercise(
     title="Derive the sigmoid's derivative",
     statement=r"Starting from $\frac{d}{dz} \frac{1}{1 + e^{-z}}$, derive "
               r"$\sigma'(z) = a (1 - a)$ with $a = \sigma(z)$, one step at a time. A step may "
-              r"use `z`, `a` (which stands for $\sigma(z)$), `exp`, `log` and `tanh`.",
+              r"use `z`, `a` (which stands for $\sigma(z)$), `exp`, `log` and `tanh`; step 1 "
+              r"may be the start itself, `diff(1/(1 + exp(-z)), z)`, and at least one step "
+              r"lies between the start and the result.",
     kind="derivation",
     hints=("Apply the chain rule to (1 + exp(-z))**-1, then split the fraction.",),
     start=sp.Derivative(_sigmoid, z),
     result=_sigmoid * (1 - _sigmoid),
+    start_text="diff(1/(1 + exp(-z)), z)",
     names={"z": z, "a": _sigmoid},
     result_names=frozenset({"a"}),
     solution=["exp(-z) / (1 + exp(-z))**2",
@@ -876,11 +1061,14 @@ _register(Exercise(
     statement=r"For $K = 3$ classes, targets $y_1, y_2, y_3 = 1 - y_1 - y_2$ and "
               r"$a_k = e^{z_k} / \sum_j e^{z_j}$, start from "
               r"$\frac{\partial}{\partial z_1}\left(-\sum_k y_k \ln a_k\right)$ and derive "
-              r"$a_1 - y_1$. A step may use `z1 z2 z3 y1 y2 y3 a1 a2 a3`, `exp` and `log`.",
+              r"$a_1 - y_1$. A step may use `z1 z2 z3 y1 y2 y3 a1 a2 a3`, `exp` and `log`; "
+              r"step 1 may be the start itself, "
+              r"`diff(-(y1*log(a1) + y2*log(a2) + y3*log(a3)), z1)`.",
     kind="derivation",
     hints=(r"$\ln a_k = z_k - \ln \sum_j e^{z_j}$, and the targets sum to 1.",),
     start=sp.Derivative(-sum(t * sp.log(o) for t, o in zip(_y, _softmax, strict=True)), _z1),
     result=_softmax[0] - _y1,
+    start_text="diff(-(y1*log(a1) + y2*log(a2) + y3*log(a3)), z1)",
     names={"z1": _z1, "z2": _z2, "z3": _z3, "y1": _y1, "y2": _y2, "y3": _y[2],
            "a1": _softmax[0], "a2": _softmax[1], "a3": _softmax[2]},
     result_names=frozenset({"a1", "y1"}),
@@ -913,12 +1101,14 @@ _register(Exercise(
               r"$C = -\sum_k y_k \ln \hat y_k$ and derive $\delta_1 x_1$, with "
               r"$\delta_1 = \sigma'(z_1) \sum_k v_{k1} (\hat y_k - y_k)$. A step may use "
               r"`x1 x2 w11 w12 w21 w22 v11 v12 v21 v22 y1 y2 z1 z2 a1 a2 o1 o2 delta1`, "
-              r"`exp` and `log` (`o1 o2` are the outputs $\hat y_k$).",
+              r"`exp` and `log` (`o1 o2` are the outputs $\hat y_k$); step 1 may be the "
+              r"start itself, `diff(-(y1*log(o1) + y2*log(o2)), w11)`.",
     kind="derivation",
     hints=(r"Chain rule through $z_1$: $\partial C/\partial w_{11} = "
            r"\partial C/\partial z_1 \cdot x_1$.",),
     start=sp.Derivative(_cost, _w[0]),
     result=_delta1 * _x1,
+    start_text="diff(-(y1*log(o1) + y2*log(o2)), w11)",
     names={"x1": _x1, "x2": _x2, "w11": _w[0], "w12": _w[1], "w21": _w[2], "w22": _w[3],
            "v11": _v[0], "v12": _v[1], "v21": _v[2], "v22": _v[3], "y1": _y1, "y2": _ty[1],
            "z1": _hidden_z[0], "z2": _hidden_z[1], "a1": _hidden_a[0], "a2": _hidden_a[1],

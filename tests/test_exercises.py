@@ -3,10 +3,13 @@
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backprop import cli, exercises
 from backprop.exercises import EXERCISES, check, parse_step
@@ -48,21 +51,21 @@ def test_a_typical_mistake_fails_with_its_hint(name, mistake):
 
 WRONG_STEPS = {
     "derive-sigmoid-derivative": [
-        (["exp(-z) / (1 + exp(-z))", "a * (1 - a)"], "Step 1 is not the starting expression"),
+        (["exp(-z) / (1 + exp(-z))", "a * (1 - a)"], "Step 1 does not equal the start"),
         (["exp(-z) / (1 + exp(-z))**2", "1 / (1 + exp(-z)) * (1 + 1 / (1 + exp(-z)))"],
          "Step 2 does not follow from step 1"),
         (["exp(-z) / (1 + exp(-z))**2"], "last still uses z: write the result in terms "
                                          "of a"),
     ],
     "derive-output-delta": [
-        (["exp(z1) / (exp(z1) + exp(z2) + exp(z3))"], "Step 1 is not the starting expression"),
+        (["exp(z1) / (exp(z1) + exp(z2) + exp(z3))"], "Step 1 does not equal the start"),
         (["exp(z1) / (exp(z1) + exp(z2) + exp(z3)) - y1", "a1"],
          "Step 2 does not follow from step 1"),
         (["exp(z1) / (exp(z1) + exp(z2) + exp(z3)) - y1"], "last still uses z1, z2, z3"),
     ],
     "derive-hidden-update": [
         (["a1 * (1 - a1) * (v11 * (o1 - y1) + v21 * (o2 - y2))"],
-         "Step 1 is not the starting expression"),
+         "Step 1 does not equal the start"),
         (["delta1 * x1", "a1 * (1 - a1) * (v11 * (o1 + y1) + v21 * (o2 - y2)) * x1"],
          "Step 2 does not follow from step 1"),
         (["a1 * (1 - a1) * (v11 * (o1 - y1) + v21 * (o2 - y2)) * x1"],
@@ -114,7 +117,7 @@ def test_a_malicious_or_malformed_step_is_refused_and_runs_nothing(text, tmp_pat
 def test_steps_build_sympy_expressions_without_python():
     names = EXERCISES["derive-sigmoid-derivative"].names
     assert parse_step("1 / (1 + exp(-z))", names) == names["a"]
-    with pytest.raises(exercises.StepError, match=r"unknown name 'y'"):
+    with pytest.raises(exercises.StepError, match=r"'y' is not a name here; a step may use z, a"):
         parse_step("y + 1", names)
 
 
@@ -123,7 +126,7 @@ def test_steps_build_sympy_expressions_without_python():
     [
         (lambda a: 1 / 0, "your function raised ZeroDivisionError"),
         (lambda a: "a(1 - a)", "expected numbers, got str"),
-        (lambda a: (a * (1 - a)).ravel(), "expected shape"),
+        (lambda a: (a * (1 - a)).ravel(), "expected an array of shape"),
         (lambda a: a * np.nan, "NaN or infinite"),
         ("a * (1 - a)", "The answer must be a function f(a)"),
     ],
@@ -256,3 +259,140 @@ def test_an_unanswered_exercise_says_what_to_replace():
     feedback = check("sigmoid-derivative", answer)
     assert not feedback.passed
     assert "not yet. Replace `raise NotImplementedError` with your answer" in feedback.message
+
+
+# Derivations that show their working, read by a parser that cannot be exhausted.
+
+@pytest.mark.parametrize(
+    ("name", "steps"),
+    [("derive-sigmoid-derivative", ["a*(1 - a)"]), ("derive-output-delta", ["a1 - y1"]),
+     ("derive-hidden-update", ["delta1*x1"]),
+     ("derive-sigmoid-derivative", ["diff(1/(1 + exp(-z)), z)", "a*(1 - a)"])],
+    ids=["sigmoid", "output delta", "hidden update", "the start, then the result"],
+)
+def test_a_derivation_without_working_fails(name, steps):
+    feedback = check(name, steps)
+    assert not feedback.passed
+    assert "Show your working: write at least one step between the start and the result" in (
+        feedback.message)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [["a*(1 - a)"] * 2, ["exp(-z)/(1 + exp(-z))**2", "a*(1 - a)", "(1 - a)*a"],
+     ["a*(1 - a)*1", "a * (1 - a)"]],
+    ids=["twice", "reordered", "times one"],
+)
+def test_a_step_that_repeats_another_in_form_fails(steps):
+    feedback = check("derive-sigmoid-derivative", steps)
+    assert not feedback.passed
+    assert re.search(r"Step \d repeats step \d", feedback.message)
+
+
+def test_too_many_steps_are_refused_at_once():
+    feedback = check("derive-sigmoid-derivative", ["a*(1 - a)"] * 500)
+    assert "not 500: at most 50" in feedback.message
+
+
+def test_the_start_may_be_written_as_a_derivative():
+    feedback = check("derive-sigmoid-derivative", [
+        "diff(1/(1 + exp(-z)), z)", "exp(-z)/(1 + exp(-z))**2", "a*(1 - a)"])
+    assert feedback.passed, feedback.message
+
+
+@pytest.mark.parametrize("name", DERIVATIONS)
+def test_every_derivation_says_how_to_write_its_start(name):
+    exercise = EXERCISES[name]
+    written = parse_step(exercise.start_text, exercise.names)
+    assert (written - exercise.start).doit().equals(0)
+    assert exercise.start_text in exercise.statement
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        (["1/(1 + exp(-z))", "a*(1 - a)"],
+         "Step 1 is the expression before it is differentiated; the derivation starts from its "
+         "derivative: write it as diff(1/(1 + exp(-z)), z)"),
+        (["z^2"], "write ** for powers"),
+        (["sigma(z)*(1 - sigma(z))"], "'sigma' is not a function here: write a, or "
+                                      "1/(1 + exp(-z))"),
+        (["ln(a)"], "'ln' is not a function here: write log"),
+        (["exp(-z)/(1 + exp(-z))**2", "a*(1 + a)"],
+         "Step 2 does not follow from step 1: it should have equalled "
+         "exp(-z)/(1 + exp(-z))**2, and differs from it by"),
+    ],
+    ids=["the function itself", "caret", "sigma", "ln", "a wrong step"],
+)
+def test_a_message_says_what_to_write(steps, message):
+    feedback = check("derive-sigmoid-derivative", steps)
+    assert not feedback.passed
+    assert message in " ".join(feedback.message.split())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["-" * 990 + "z", "-" * 1990 + "z", "1*" * 495 + "1", "1*" * 995 + "1",
+     "(((10**100)**100)**100)**100", "(" * 300 + "z" + ")" * 300, "10**300 * 10**300"],
+    ids=["990 minuses", "1990 minuses", "495 products", "995 products", "a tower of powers",
+         "300 parentheses", "a product of huge numbers"],
+)
+def test_a_step_that_would_exhaust_the_parser_is_refused_quickly(text):
+    start = time.monotonic()
+    feedback = check("derive-sigmoid-derivative", [text, "a*(1 - a)"])
+    assert time.monotonic() - start < 2
+    assert "Step 1 cannot be read" in feedback.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(DERIVATIONS),
+       st.one_of(st.text(max_size=60), st.lists(st.text(max_size=30), max_size=4),
+                 st.integers(), st.none(), st.binary(max_size=20),
+                 st.lists(st.one_of(st.integers(), st.none(), st.floats()), max_size=3)))
+def test_check_never_raises_whatever_it_is_given(name, answer):
+    feedback = check(name, answer)
+    assert isinstance(feedback, exercises.Feedback)
+    assert not feedback.passed
+
+
+def test_a_time_limit_cannot_be_swallowed_by_the_answer(monkeypatch):
+    monkeypatch.setattr(exercises, "TIME_LIMIT", 0.5)
+
+    def stubborn(a):
+        while True:
+            try:
+                while True:
+                    pass
+            except Exception:
+                pass
+
+    assert "took longer than 0.5 s" in check("sigmoid-derivative", stubborn).message
+
+
+def test_an_answer_like_a_mistake_on_one_input_only_gets_no_hint():
+    import math
+
+    feedback = check("parameter-count", lambda sizes: math.prod(sizes))
+    assert not feedback.passed
+    assert "Hint" not in feedback.message
+
+
+@pytest.mark.parametrize(
+    ("name", "answer", "message"),
+    [("cross-entropy", lambda targets, outputs: np.array([1.0]),
+      "expected a single number, got an array of shape (1,)"),
+     ("backward", lambda weights, X, targets: [], "expected 2 arrays, got 0"),
+     ("cross-entropy", lambda targets, outputs: np.float64(0.5), "returned\n  0.5\n")],
+    ids=["shape in words", "a list of the wrong length", "a number as a number"],
+)
+def test_a_message_names_shapes_and_numbers_as_a_student_reads_them(name, answer, message):
+    feedback = check(name, answer)
+    assert message in feedback.message
+    assert "np.float64" not in feedback.message
+
+
+def test_show_outside_a_notebook_is_text_and_wrapping_keeps_names_whole():
+    assert exercises.show("derive-sigmoid-derivative").startswith("**Derive")
+    feedback = exercises.Feedback(False, "x " * 40 + "derive-sigmoid-derivative " * 3)
+    assert all("derive-sigmoid-derivative" in line or "-" not in line
+               for line in str(feedback).splitlines())
