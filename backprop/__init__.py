@@ -23,6 +23,7 @@ The pieces, each in a module of its own:
 - :mod:`backprop.store`: the results store, keyed by configuration, code and data;
 - :mod:`backprop.reports`: summary tables and measures of runs;
 - :mod:`backprop.plotting`: training curves and per-layer gradient norms;
+- :mod:`backprop.exercises`: exercises checked by hypothesis and SymPy;
 - :mod:`backprop.cli`: the ``backprop`` command.
 """
 

@@ -139,7 +139,7 @@ def test_a_broken_answer_gets_feedback_not_a_traceback(answer, message):
 
 
 def test_a_slow_answer_is_stopped(monkeypatch):
-    monkeypatch.setattr(exercises, "TIME_LIMIT", 0.5)
+    monkeypatch.setattr(exercises.limits, "TIME_LIMIT", 0.5)
 
     def endless(a):
         while True:
@@ -356,7 +356,7 @@ def test_check_never_raises_whatever_it_is_given(name, answer):
 
 
 def test_a_time_limit_cannot_be_swallowed_by_the_answer(monkeypatch):
-    monkeypatch.setattr(exercises, "TIME_LIMIT", 0.5)
+    monkeypatch.setattr(exercises.limits, "TIME_LIMIT", 0.5)
 
     def stubborn(a):
         while True:

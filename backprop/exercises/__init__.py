@@ -1,0 +1,100 @@
+r"""Exercises a student fills in, checked: the code by hypothesis, the algebra by SymPy.
+
+:data:`EXERCISES` maps a name to an :class:`Exercise`; :func:`check` takes an exercise's name
+and a student's answer and returns :class:`Feedback`, whose ``str`` is a message the student
+can act on. Nothing a student writes ever produces a traceback here.
+
+**Code exercises** take a Python function. Hypothesis draws inputs (batch sizes 1 to 8,
+several classes, and extreme but valid values such as logits of :math:`\pm 10^3`) and
+compares the answer with the package's own reference, to a relative tolerance of
+:data:`~backprop.exercises.code.RELATIVE_TOLERANCE` plus an absolute one of
+:data:`~backprop.exercises.code.ABSOLUTE_TOLERANCE`: two correct implementations differ by
+the rounding of a few operations, about :math:`10^{-15}` of the values, and every mistake
+this package knows of is off by far more on some generated input. On a failure the message
+shows the shrunk counterexample (the input, the expected value and the value received) and,
+where the answer behaves like a known mistake on most of the inputs it got wrong, a hint
+about it. An answer that raises, returns the wrong shape or type, or takes longer than
+:data:`TIME_LIMIT` gets feedback, not a traceback.
+
+**Derivation exercises** take a list of steps, each a SymPy expression or a string in
+Python's maths notation (``exp``, ``log``, ``tanh``, ``**``, ``diff(f, z)``). The first step
+must equal the exercise's starting expression (it may be that expression, written with
+``diff``), each later step the one before, and the last the result; SymPy proves each
+equality (:func:`backprop.derivations.is_zero`). A derivation shows its working: besides a
+start written with ``diff``, at least two steps, no two of the same written form
+(:func:`written_form`), at most :data:`~backprop.exercises.steps.MAX_STEPS`. Strings are
+read by :func:`parse_step`, which walks Python's syntax tree and builds the SymPy expression
+itself: only numbers, the exercise's names and arithmetic are accepted, lengths, depths and
+numbers are bounded, and nothing is ever evaluated as Python. All of it runs under
+:data:`TIME_LIMIT`.
+
+The package, a module a job: :mod:`~backprop.exercises.catalogue` (the exercises, their
+references and mistakes), :mod:`~backprop.exercises.code` (checking a function),
+:mod:`~backprop.exercises.steps` (reading and checking a derivation) and
+:mod:`~backprop.exercises.limits` (the time limit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backprop.exercises.catalogue import (
+    CHAPTER_EXERCISES,
+    EXERCISES,
+    Exercise,
+    Feedback,
+    Mistake,
+)
+from backprop.exercises.code import check_code
+from backprop.exercises.limits import TIME_LIMIT
+from backprop.exercises.steps import StepError, check_derivation, parse_step, written_form
+from backprop.progress import in_jupyter
+
+__all__ = ["CHAPTER_EXERCISES", "EXERCISES", "TIME_LIMIT", "Exercise", "Feedback", "Mistake",
+           "StepError", "check", "parse_step", "show", "solution_source", "written_form"]
+
+
+def check(name: str, answer: Any) -> Feedback:
+    """Check a student's answer to the exercise ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXERCISES`.
+    answer : callable or sequence
+        A function with the exercise's signature, or a list of derivation steps.
+
+    Returns
+    -------
+    Feedback
+        ``passed``, and a message naming what is wrong and, where it can, why.
+    """
+    exercise = EXERCISES.get(name) if isinstance(name, str) else None
+    if exercise is None:
+        return Feedback(False, f"there is no exercise {name!r}; the exercises are "
+                               f"{', '.join(EXERCISES)}")
+    if exercise.kind == "code":
+        return check_code(exercise, answer)
+    return check_derivation(exercise, answer)
+
+
+def show(name: str) -> Any:
+    """The exercise's title and statement, as Markdown for a notebook (text elsewhere)."""
+    exercise = EXERCISES[name]
+    text = f"**{exercise.title}** (`{name}`). {exercise.statement}"
+    if not in_jupyter():
+        return text
+    from IPython.display import Markdown
+
+    return Markdown(text)
+
+
+def solution_source(name: str) -> str:
+    """A reference answer as a student would write it: a function's code, or the steps."""
+    solution = EXERCISES[name].solution
+    if callable(solution):
+        import inspect
+
+        source = inspect.getsource(solution)
+        return source.replace(f"def {solution.__name__}(", "def answer(", 1)
+    return "steps = [\n" + "".join(f"    {step!r},\n" for step in solution) + "]\n"

@@ -1,0 +1,205 @@
+"""Checking a code answer: hypothesis draws inputs, the reference and the answer are compared.
+
+A failure is shrunk to a small counterexample and reported with the input, the expected
+value and the value received; a known mistake gets its hint when the answer behaves like it
+on most of the inputs it got wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backprop.exercises import limits
+from backprop.exercises.catalogue import Exercise, Feedback, Mistake
+
+RELATIVE_TOLERANCE = 1e-9
+"""How closely a code answer must agree with the reference, relative to the values' size."""
+
+ABSOLUTE_TOLERANCE = 1e-12
+r"""And in absolute terms, for values near zero: the package's sigmoid, computed through tanh,
+and the textbook's :math:`1/(1 + e^{-z})` agree to about :math:`10^{-16}` absolutely but
+not relatively in the far tails, where :math:`\sigma(z)` is tiny."""
+
+EXAMPLES = 60
+"""Inputs hypothesis draws per code exercise (before shrinking a failure)."""
+
+MAX_DISAGREEMENTS = 50
+"""Inputs on which a wrong answer is kept, to tell which known mistake it makes: a hint is
+given only where the answer behaves like the mistake on two of them or more, and on 80% of
+them, never on a coincidence."""
+
+
+def _compare(expected: Any, received: Any) -> str | None:
+    """Why ``received`` is not ``expected`` (``None`` when it is, within the tolerance)."""
+    if isinstance(expected, tuple | list):
+        if not isinstance(received, tuple | list):
+            return (f"expected a {type(expected).__name__} of {len(expected)} "
+                    f"{'array' if len(expected) == 1 else 'arrays'}, got "
+                    f"{type(received).__name__}")
+        if len(received) != len(expected):
+            return (f"expected {len(expected)} {'array' if len(expected) == 1 else 'arrays'}, "
+                    f"got {len(received)}")
+        for index, (want, got) in enumerate(zip(expected, received, strict=True)):
+            reason = _compare(want, got)
+            if reason:
+                return f"item {index}: {reason}"
+        return None
+    try:
+        got = np.asarray(received, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"expected numbers, got {type(received).__name__}"
+    want = np.asarray(expected, dtype=np.float64)
+    if got.shape != want.shape:
+        return f"expected {_shape(want.shape)}, got {_shape(got.shape)}"
+    if not np.isfinite(got).all():
+        return "the answer holds NaN or infinite values"
+    scale = float(np.abs(want).max(initial=0.0))
+    if np.abs(got - want).max(initial=0.0) > RELATIVE_TOLERANCE * scale + ABSOLUTE_TOLERANCE:
+        return "the values differ"
+    return None
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "a single number" if shape == () else f"an array of shape {shape}"
+
+
+def _alike(mistaken: Any, received: Any) -> bool:
+    """Whether an answer behaves like a known mistake: the same values, NaNs included."""
+    if isinstance(mistaken, tuple | list):
+        return (isinstance(received, tuple | list) and len(received) == len(mistaken)
+                and all(_alike(m, r) for m, r in zip(mistaken, received, strict=True)))
+    try:
+        got = np.asarray(received, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    want = np.asarray(mistaken, dtype=np.float64)
+    return got.shape == want.shape and bool(np.allclose(
+        got, want, rtol=RELATIVE_TOLERANCE, atol=0, equal_nan=True))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=6, threshold=40, max_line_width=88)
+    if isinstance(value, np.generic):
+        return str(value.item())
+    return repr(value)
+
+
+def _call(function: Callable[..., Any], arguments: tuple) -> Any:
+    # Each call gets its own copies, so an answer that works in place changes nothing else.
+    copies = tuple(a.copy() if isinstance(a, np.ndarray) else
+                   [w.copy() if isinstance(w, np.ndarray) else w for w in a]
+                   if isinstance(a, list) else a for a in arguments)
+    return function(*copies)
+
+
+def check_code(exercise: Exercise, answer: Any) -> Feedback:
+    """Compare a function with the exercise's reference on the inputs hypothesis draws."""
+    from hypothesis import HealthCheck, given, settings
+
+    if not callable(answer):
+        return Feedback(False, f"{exercise.title}: not yet. The answer must be a function "
+                               f"{exercise.signature}, got {type(answer).__name__}.")
+    failure: dict[str, Any] = {}
+    deadline = time.monotonic() + limits.TIME_LIMIT
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck), print_blob=False)
+    @given(exercise.inputs())
+    def agrees(arguments: tuple) -> None:
+        # One place raises, so that hypothesis sees one failure however the answer fails.
+        if not _answer_agrees(exercise, answer, arguments, failure, deadline):
+            raise AssertionError
+
+    try:
+        agrees()
+    except AssertionError:
+        if failure.get("slow"):
+            return Feedback(False, f"{exercise.title}: not yet. The answer took longer "
+                                   f"than {limits.TIME_LIMIT:g} s over its examples; look for "
+                                   "a loop that never ends, or work done per element that "
+                                   "numpy does at once.")
+        return Feedback(False, _code_message(exercise, failure))
+    except Exception as error:
+        return Feedback(False, f"{exercise.title}: the answer could not be checked "
+                               f"({type(error).__name__}); does it give the same result for "
+                               "the same input every time?")
+    return Feedback(True, f"{exercise.title}: correct on {EXAMPLES} generated inputs, "
+                          "extreme values included.")
+
+
+def _answer_agrees(exercise: Exercise, answer: Callable[..., Any], arguments: tuple,
+                   failure: dict[str, Any], deadline: float) -> bool:
+    """Run the answer on one input; on a disagreement, record why in ``failure``."""
+    # Once an answer has been too slow, every later example fails at once: hypothesis then
+    # shrinks quickly instead of waiting on the answer again.
+    if failure.get("slow") or time.monotonic() > deadline:
+        failure["slow"] = True
+        return False
+    expected = _call(exercise.reference, arguments)
+    try:
+        with np.errstate(all="ignore"), limits.time_limit(max(deadline - time.monotonic(), 0.01)):
+            received = _call(answer, arguments)
+    except limits.TooSlowError:
+        failure["slow"] = True
+        return False
+    except Exception as error:
+        detail = f": {error}" if str(error) else ""
+        failure.update(arguments=arguments, expected=expected,
+                       error=f"{type(error).__name__}{detail}",
+                       unanswered=isinstance(error, NotImplementedError))
+        return False
+    reason = _compare(expected, received)
+    if reason:
+        failure.update(arguments=arguments, expected=expected, received=received,
+                       reason=reason, error=None)
+        disagreements = failure.setdefault("disagreements", [])
+        if len(disagreements) < MAX_DISAGREEMENTS:
+            disagreements.append((arguments, received))
+        return False
+    return True
+
+
+def _code_message(exercise: Exercise, failure: dict[str, Any]) -> str:
+    arguments = failure["arguments"]
+    if failure.get("unanswered"):
+        return (f"{exercise.title}: not yet. Replace `raise NotImplementedError` with your "
+                f"answer, a function {exercise.signature}, and run the cell again.")
+    lines = [f"{exercise.title}: not yet."]
+    names = exercise.signature[exercise.signature.index("(") + 1 : -1].split(", ")
+    lines.append("On the input")
+    lines += [f"  {name} = " + _show(value).replace("\n", "\n" + " " * (len(name) + 5))
+              for name, value in zip(names, arguments, strict=True)]
+    if failure["error"]:
+        lines.append(f"your function raised {failure['error']}.")
+        return "\n".join(lines)
+    lines.append("it should return\n  " + _show(failure["expected"]).replace("\n", "\n  "))
+    lines.append("but returned\n  " + _show(failure["received"]).replace("\n", "\n  ")
+                 + f"\n({failure['reason']}).")
+    # The mistake the answer behaves like most often, if that is more than a coincidence: on
+    # two inputs at least, and on most of those where the answer was wrong (shrinking tries
+    # many tiny inputs, on which different mistakes can agree).
+    disagreements = failure.get("disagreements", [])
+    counted = [(_matches(mistake, disagreements), -index)
+               for index, mistake in enumerate(exercise.mistakes)]
+    if counted and max(counted)[0] >= max(2, 0.8 * len(disagreements)):
+        lines.append(f"Hint: {exercise.mistakes[-max(counted)[1]].hint}")
+    return "\n".join(lines)
+
+
+def _matches(mistake: Mistake, disagreements: list[tuple[tuple, Any]]) -> int:
+    """On how many inputs where the answer was wrong it did what the mistake does."""
+    count = 0
+    for arguments, received in disagreements:
+        try:
+            with np.errstate(all="ignore"):
+                count += _alike(_call(mistake.answer, arguments), received)
+        except Exception:
+            continue
+    return count

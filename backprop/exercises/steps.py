@@ -1,0 +1,276 @@
+"""Checking a derivation: each step read without running it, and proved equal to the last.
+
+Steps are strings in Python's maths notation, read by :func:`parse_step` from their syntax
+tree (nothing is evaluated as Python), or SymPy expressions. Lengths, nesting and the size of
+numbers are bounded before anything is built, and the whole check runs under
+:data:`backprop.exercises.limits.TIME_LIMIT`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from typing import Any
+
+import sympy as sp
+
+from backprop.exercises import limits
+from backprop.exercises.catalogue import Exercise, Feedback
+
+_ARITHMETIC = {ast.Add: sp.Add, ast.Sub: lambda x, y: x - y, ast.Mult: sp.Mul,
+               ast.Div: lambda x, y: x / y, ast.Pow: sp.Pow}
+FUNCTIONS = {"exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "sqrt": sp.sqrt}
+"""The functions a step may call; ``diff(expression, variable)`` writes a derivative."""
+
+MAX_STEP_LENGTH = 1_000
+"""The longest step read, in characters."""
+
+MAX_DEPTH = 40
+"""How deeply a step may nest its operations: far beyond any derivation here."""
+
+MAX_BITS = 1_000
+"""The largest number a step may build, in bits (about 300 digits)."""
+
+MAX_STEPS = 50
+"""The most steps a derivation may have."""
+
+SPELLINGS = {"ln": "log", "e": "exp(x) for e to the power x", "pi": "a number",
+             "sigma": "a, or 1/(1 + exp(-z))", "sigmoid": "a, or 1/(1 + exp(-z))"}
+"""What to write instead of names students often reach for."""
+
+
+class StepError(ValueError):
+    """A step that cannot be read: it names what was refused."""
+
+
+def parse_step(text: str, names: dict[str, Any]) -> sp.Basic:
+    """A step written in Python's maths notation, as a SymPy expression, without evaluating it.
+
+    The text is parsed into a syntax tree and only these nodes are accepted: numbers, the
+    names in ``names`` and :data:`FUNCTIONS`, ``+ - * / **``, unary minus, calls of those
+    functions and ``diff(expression, variable)``. The SymPy expression is then built from
+    the tree here; Python never runs the text. Its length, its depth and the size of every
+    number it builds are bounded first, so no step can exhaust the checker.
+
+    Raises
+    ------
+    StepError
+        Naming the first thing refused, and what to write instead where there is a rule.
+    """
+    if len(text) > MAX_STEP_LENGTH:
+        raise StepError(f"the step is longer than {MAX_STEP_LENGTH:,} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise StepError(f"not an expression: {error.msg}") from None
+    except (RecursionError, MemoryError):
+        raise StepError(f"the step is nested more than {MAX_DEPTH} levels deep") from None
+    pending = [(tree.body, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise StepError(f"the step is nested more than {MAX_DEPTH} levels deep")
+        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return _build(tree.body, names)
+
+
+def _build(node: ast.AST, names: dict[str, Any]) -> sp.Basic:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not \
+            isinstance(node.value, bool):
+        return _bounded(sp.nsimplify(node.value) if isinstance(node.value, float) else
+                        sp.Integer(node.value))
+    if isinstance(node, ast.Name):
+        if node.id in names:
+            return names[node.id]
+        raise StepError(_unknown(node.id, names))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+        raise StepError("^ is not a power in Python: write ** for powers, as in z**2")
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        left, right = _build(node.left, names), _build(node.right, names)
+        if isinstance(node.op, ast.Pow) and right.is_Number:
+            # A numeric power is computed at once: bound what it could build first.
+            if abs(right) > 100:
+                raise StepError("exponents above 100 are refused")
+            if left.is_Rational and _bits(left) * float(abs(right)) > MAX_BITS:
+                raise StepError(f"numbers of more than {MAX_BITS:,} bits are refused")
+        return _bounded(_ARITHMETIC[type(node.op)](left, right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        operand = _build(node.operand, names)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        return _call_function(node, names)
+    raise StepError(f"{ast.unparse(node)[:60]!r} is not allowed: only numbers, names, "
+                    "+ - * / **, the functions " + ", ".join(FUNCTIONS) + " and diff")
+
+
+def _call_function(node: ast.Call, names: dict[str, Any]) -> sp.Basic:
+    function, arguments = node.func.id, node.args
+    if function == "diff":
+        variable = arguments[1] if len(arguments) == 2 else None
+        if not (isinstance(variable, ast.Name) and isinstance(names.get(variable.id),
+                                                              sp.Symbol)):
+            symbols = ", ".join(name for name, value in names.items()
+                                if isinstance(value, sp.Symbol))
+            raise StepError("diff takes an expression and the variable to differentiate by,"
+                            f" one of {symbols}, as in diff(1/(1 + exp(-z)), z)")
+        return sp.Derivative(_build(arguments[0], names), names[variable.id])
+    if function in FUNCTIONS and len(arguments) == 1:
+        return FUNCTIONS[function](_build(arguments[0], names))
+    if function in FUNCTIONS:
+        raise StepError(f"{function} takes one argument, got {len(arguments)}")
+    raise StepError(_unknown(function, names, called=True))
+
+
+def _unknown(name: str, names: dict[str, Any], called: bool = False) -> str:
+    what = "a function" if called else "a name"
+    if name in SPELLINGS:
+        return f"{name!r} is not {what} here: write {SPELLINGS[name]}"
+    return (f"{name!r} is not {what} here; a step may use {', '.join(names)}, the functions "
+            f"{', '.join(FUNCTIONS)} and diff")
+
+
+def _bits(number: sp.Rational) -> int:
+    return max(abs(int(number.p)).bit_length(), int(number.q).bit_length())
+
+
+def _bounded(value: sp.Basic) -> sp.Basic:
+    if value.is_Rational and _bits(value) > MAX_BITS:
+        raise StepError(f"numbers of more than {MAX_BITS:,} bits are refused")
+    return value
+
+
+def written_form(text: str) -> str:
+    """A step's form as written, to tell a step of working from a repetition.
+
+    Two steps have the same form when they differ only in spacing, parentheses, the order of
+    the terms of a sum or the factors of a product, a factor of 1 or a term of 0; SymPy's
+    own simplifications do not count (``1/(1 + exp(-z)) * exp(-z)/(1 + exp(-z))`` is a
+    step of its own after ``exp(-z)/(1 + exp(-z))**2``).
+    """
+    return _form(ast.parse(text.strip(), mode="eval").body)
+
+
+def _form(node: ast.AST) -> str:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+        kind = "*" if isinstance(node.op, ast.Mult) else "+"
+        unit = "1" if kind == "*" else "0"
+        parts = sorted(part for part in _operands(node, kind) if part != unit)
+        return f"{kind}({','.join(parts)})" if len(parts) != 1 else parts[0]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+        return _form(node.operand)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _form(node.operand)
+        return inner[1:] if inner.startswith("-") else "-" + inner
+    if isinstance(node, ast.BinOp):
+        return f"{type(node.op).__name__}({_form(node.left)},{_form(node.right)})"
+    if isinstance(node, ast.Call):
+        return f"{ast.unparse(node.func)}({','.join(_form(a) for a in node.args)})"
+    return ast.unparse(node)
+
+
+def _operands(node: ast.AST, kind: str) -> list[str]:
+    """The terms of a sum (a difference's second term negated), or the factors of a product."""
+    if isinstance(node, ast.BinOp) and kind == "*" and isinstance(node.op, ast.Mult):
+        return _operands(node.left, kind) + _operands(node.right, kind)
+    if isinstance(node, ast.BinOp) and kind == "+" and isinstance(node.op, ast.Add | ast.Sub):
+        right = _operands(node.right, kind)
+        if isinstance(node.op, ast.Sub):
+            right = [term[1:] if term.startswith("-") else "-" + term for term in right]
+        return _operands(node.left, kind) + right
+    return [_form(node)]
+
+
+def in_names(expression: sp.Basic, names: dict[str, Any], limit: int = 160) -> str:
+    """An expression as the student writes it: in the exercise's names, cut to ``limit``."""
+    compound = {value: sp.Symbol(name) for name, value in names.items()
+                if not isinstance(value, sp.Symbol)}
+    text = sp.sstr(expression.xreplace(compound)).replace("Derivative(", "diff(")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_derivation(exercise: Exercise, answer: Any) -> Feedback:
+    """Check a list of steps: readable, each equal to the last, with working shown."""
+    if isinstance(answer, str | sp.Basic) or not isinstance(answer, Sequence) or not answer:
+        return Feedback(False, f"{exercise.title}: not yet. The answer is a list of steps, "
+                               "each a SymPy expression or a string such as "
+                               "'exp(-z)/(1 + exp(-z))'.")
+    if len(answer) > MAX_STEPS:
+        return Feedback(False, f"{exercise.title}: not yet. A derivation here takes a few "
+                               f"steps, not {len(answer):,}: at most {MAX_STEPS}.")
+    try:
+        with limits.time_limit(limits.TIME_LIMIT):
+            return _derivation_feedback(exercise, list(answer))
+    except limits.TooSlowError:
+        return Feedback(False, f"{exercise.title}: not yet. SymPy could not decide within "
+                               f"{limits.TIME_LIMIT:g} s whether the steps follow; write smaller "
+                               "steps, in the exercise's own names.")
+
+
+def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
+    from backprop.derivations import is_zero
+
+    title, names = exercise.title, exercise.names
+    steps, forms = [], []
+    for number, step in enumerate(answer, start=1):
+        try:
+            if isinstance(step, str):
+                steps.append(parse_step(step, names))
+                forms.append(written_form(step))
+            elif isinstance(step, sp.Basic):
+                steps.append(step)
+                forms.append(sp.srepr(step))
+            else:
+                raise StepError(f"a step is a string or a SymPy expression, got "
+                                f"{type(step).__name__}")
+        except StepError as error:
+            return Feedback(False, f"{title}: not yet. Step {number} cannot be read: {error}.")
+
+    def same(left: sp.Basic, right: sp.Basic) -> bool:
+        return is_zero(sp.sympify(left - right).doit())
+
+    def difference(step: sp.Basic, wanted: sp.Basic) -> str:
+        found = (step - wanted).doit()
+        # Simplified where that is quick; a large difference is shown as it is, cut short.
+        return in_names(sp.simplify(found) if sp.count_ops(found) <= 150 else found, names)
+
+    for later in range(1, len(forms)):
+        for earlier in range(later):
+            if forms[later] == forms[earlier]:
+                return Feedback(False, f"{title}: not yet. Step {later + 1} repeats step "
+                                       f"{earlier + 1}: each step should change the "
+                                       "expression.")
+    start = exercise.start
+    if not same(start, steps[0]):
+        if isinstance(start, sp.Derivative) and same(start.expr, steps[0]):
+            return Feedback(False, f"{title}: not yet. Step 1 is the expression before it is "
+                                   f"differentiated; the derivation starts from its "
+                                   f"derivative: write it as {exercise.start_text}, or begin "
+                                   "with its first worked form.")
+        return Feedback(False, f"{title}: not yet. Step 1 does not equal the start, "
+                               f"{exercise.start_text}, which step 1 may be; it differs from "
+                               f"it by {difference(steps[0], start)}.")
+    for number in range(1, len(steps)):
+        if not same(steps[number - 1], steps[number]):
+            return Feedback(False, f"{title}: not yet. Step {number + 1} does not follow from "
+                                   f"step {number}: it should have equalled "
+                                   f"{in_names(steps[number - 1], names)}, and differs from "
+                                   f"it by {difference(steps[number], steps[number - 1])}.")
+    if not same(steps[-1], exercise.result):
+        return Feedback(False, f"{title}: not yet. Every step follows, but the last is not "
+                               f"the result {in_names(exercise.result, names)}.")
+    last = answer[-1]
+    if isinstance(last, str) and exercise.result_names:
+        extra = {node.id for node in ast.walk(ast.parse(last.strip(), mode="eval"))
+                 if isinstance(node, ast.Name) and node.id not in FUNCTIONS}
+        extra -= exercise.result_names
+        if extra:
+            return Feedback(False, f"{title}: not yet. Every step follows, but the last still "
+                                   f"uses {', '.join(sorted(extra))}: write the result in "
+                                   f"terms of {', '.join(sorted(exercise.result_names))}.")
+    worked = [step for step in steps if not isinstance(step, sp.Derivative)]
+    if len(worked) < 2:
+        return Feedback(False, f"{title}: not yet. Show your working: write at least one "
+                               "step between the start and the result, each one "
+                               "expression that SymPy can check against the one before.")
+    return Feedback(True, f"{title}: {len(steps)} steps follow, from the start to the "
+                          "result.")
