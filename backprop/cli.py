@@ -172,14 +172,16 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="check an answer to an exercise, defined in a Python file",
         description="Check the answer to exercise NAME that FILE defines: a function named "
                     "answer for a code exercise, or a list named steps for a derivation. FILE "
-                    "runs in a separate Python process with a time limit. This is NOT a "
-                    "sandbox: the file runs with your permissions and can do anything you "
-                    "can, so check only files you would run yourself.")
+                    "runs in a child Python process with limits on its time, memory, files "
+                    "and processes (inside bubblewrap where bwrap is installed); this process "
+                    "draws the inputs and decides. Without bubblewrap it is NOT a sandbox: the "
+                    "file can read whatever you can, so check only files you would run "
+                    "yourself.")
     check.add_argument("name", metavar="NAME", help="the exercise (see backprop exercises)")
     check.add_argument("file", metavar="FILE", type=Path,
                        help="a Python file that defines answer (code) or steps (derivation)")
     check.add_argument("--timeout", type=_positive_int, default=60,
-                       help="seconds the whole check may take (default 60)")
+                       help="seconds the file may take to run and load (default 60)")
     return parser
 
 
@@ -308,48 +310,16 @@ def _exercises(arguments: argparse.Namespace) -> int:
     return 0
 
 
-_CHECKER = """
-import json, runpy, sys
-from backprop.exercises import EXERCISES, check
-name, path = sys.argv[1], sys.argv[2]
-wanted = "answer" if EXERCISES[name].kind == "code" else "steps"
-try:
-    found = runpy.run_path(path, run_name="__submission__")
-except BaseException as error:
-    print(json.dumps([False, f"{path} could not be run: {type(error).__name__}: {error}"]))
-    sys.exit()
-if wanted not in found:
-    print(json.dumps([False, f"{path} defines no {wanted!r} for the exercise {name}"]))
-    sys.exit()
-feedback = check(name, found[wanted])
-print(json.dumps([feedback.passed, feedback.message]))
-"""
-
-
 def _check(arguments: argparse.Namespace) -> int:
-    from backprop.exercises import EXERCISES
+    from backprop.exercises import EXERCISES, check_file
 
     if arguments.name not in EXERCISES:
         raise UsageError(f"unknown exercise {arguments.name!r}; backprop exercises lists them")
     if not arguments.file.is_file():
         raise UsageError(f"{arguments.file} is not a file")
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-c", _CHECKER, arguments.name, str(arguments.file)],
-            capture_output=True, text=True, timeout=arguments.timeout, check=False,
-            stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        print(f"backprop: checking {arguments.file} took longer than {arguments.timeout} s; "
-              "it was stopped", file=sys.stderr)
-        return FAILURE
-    try:
-        passed, message = json.loads(completed.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        error = (completed.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"backprop: checking {arguments.file} failed: {error}", file=sys.stderr)
-        return FAILURE
-    _print(message)
-    return 0 if passed else FAILURE
+    feedback = check_file(arguments.name, arguments.file, arguments.timeout)
+    _print(str(feedback))
+    return 0 if feedback.passed else FAILURE
 
 
 def _book(arguments: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -186,13 +187,14 @@ def test_backprop_check_stops_a_file_that_runs_too_long(tmp_path, capsys):
     path = tmp_path / "forever.py"
     path.write_text("while True:\n    pass\n")
     assert cli.main(["check", "sigmoid-derivative", str(path), "--timeout", "2"]) == 1
-    assert "took longer than 2 s" in capsys.readouterr().err
+    out = " ".join(capsys.readouterr().out.split())
+    assert "took longer than 2 s to load; it was stopped" in out
 
 
 def test_backprop_check_says_it_is_not_a_sandbox():
     result = subprocess.run([sys.executable, "-m", "backprop.cli", "check", "--help"],
                             capture_output=True, text=True, check=True)
-    assert "NOT a sandbox" in " ".join(result.stdout.split())
+    assert "it is NOT a sandbox" in " ".join(result.stdout.split())
 
 
 # The exercises in the book: each chapter ends with its exercises and has a notebook of them.
@@ -291,7 +293,7 @@ def test_a_step_that_repeats_another_in_form_fails(steps):
 
 def test_too_many_steps_are_refused_at_once():
     feedback = check("derive-sigmoid-derivative", ["a*(1 - a)"] * 500)
-    assert "not 500: at most 50" in feedback.message
+    assert "not more than 50" in feedback.message
 
 
 def test_the_start_may_be_written_as_a_derivative():
@@ -396,3 +398,113 @@ def test_show_outside_a_notebook_is_text_and_wrapping_keeps_names_whole():
     feedback = exercises.Feedback(False, "x " * 40 + "derive-sigmoid-derivative " * 3)
     assert all("derive-sigmoid-derivative" in line or "-" not in line
                for line in str(feedback).splitlines())
+
+
+# The answer runs in a child process with limits; only the checker decides.
+
+@pytest.mark.parametrize(
+    "source",
+    ["import atexit\natexit.register(print, '[true, \"correct\"]')\n"
+     "def answer(a):\n    return a\n",
+     "import backprop.exercises as e\nfrom backprop.exercises import Feedback\n"
+     "e.check = lambda name, answer: Feedback(True, 'correct')\n"
+     "e.check_file = e.check\ndef answer(a):\n    return a\n",
+     "import sys, os\nos.write(1, b'[true, \"correct\"]\\n')\ndef answer(a):\n    return a\n"],
+    ids=["an atexit verdict", "a replaced checker", "a verdict on standard output"],
+)
+def test_a_file_cannot_forge_its_verdict(tmp_path, capsys, source):
+    path = tmp_path / "forged.py"
+    path.write_text(source)
+    assert cli.main(["check", "sigmoid-derivative", str(path)]) == 1
+    assert "not yet" in capsys.readouterr().out
+
+
+def test_the_answer_runs_in_an_empty_folder_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def litter(a):
+        with open("litter.txt", "w") as file:
+            file.write("x")
+        return a * (1 - a)
+
+    assert check("sigmoid-derivative", litter).passed
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_answer_beyond_the_memory_limit_is_stopped_with_a_message():
+    feedback = check("sigmoid-derivative", lambda a: np.ones(2**32) * a)
+    assert not feedback.passed
+    assert "MemoryError" in feedback.message
+
+
+def test_values_cross_from_the_child_without_pickle():
+    from backprop.exercises import runner
+
+    value = (np.arange(3.0), [np.eye(2), 1.5], np.float32(2.0))
+    back = runner.decode(runner.encode(value))
+    np.testing.assert_array_equal(back[0], value[0])
+    np.testing.assert_array_equal(back[1][0], np.eye(2))
+    assert back[1][1] == 1.5
+    assert back[2] == np.float32(2.0)
+    assert runner.decode(runner.encode("a(1 - a)")) == runner.Returned("str")
+    assert runner.decode(runner.encode(np.array([object()]))) == runner.Returned("ndarray")
+
+
+
+@pytest.mark.parametrize(
+    ("name", "steps"),
+    [("derive-sigmoid-derivative", ["a*(1 - a)*(z + 1)/(z + 1)", "a*(1 - a)"]),
+     ("derive-sigmoid-derivative", ["1/(1 + exp(-z))*(1 - 1/(1 + exp(-z)))", "a*(1 - a)"]),
+     ("derive-sigmoid-derivative", ["-diff(-a, z)", "a*(1 - a)"]),
+     ("derive-output-delta", ["exp(z1)/(exp(z1) + exp(z2) + exp(z3)) - y1", "a1 - y1"]),
+     ("derive-hidden-update", ["x1*delta1 + 0*x1", "delta1 * x1"])],
+    ids=["times (z+1)/(z+1)", "a written out", "a derivative hidden", "a1 written out",
+         "plus zero"],
+)
+def test_the_result_in_another_dress_is_not_working(name, steps):
+    feedback = check(name, steps)
+    assert not feedback.passed
+    assert "Show your working" in feedback.message
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [(["exp(-z)/(1 + exp(-z))**2",
+       "z**7 + (exp(z + 1) - exp(1)*exp(z))/(exp(z + 2) - exp(2)*exp(z))", "a*(1 - a)"],
+      "Step 2 divides by zero"),
+     (["exp(-z)/(1 + exp(-z))**2", "a*(1 - a)*1.0000000000000002"],
+      "Step 2 does not follow from step 1"),
+     (["exp(-z)/(1 + exp(-z))**2", sp.Eq(sp.Symbol("z"), 1)], "Step 2 cannot be read"),
+     ([sp.Integer(10) ** 5000, "a*(1 - a)"], "Step 1 cannot be read")],
+    ids=["zero over zero", "a decimal near 1", "an equation object", "a huge integer"],
+)
+def test_steps_that_are_not_equal_or_not_expressions_are_refused(steps, message):
+    feedback = check("derive-sigmoid-derivative", steps)
+    assert not feedback.passed
+    assert message in feedback.message
+
+
+def test_a_sympy_object_that_lies_about_itself_is_read_from_its_text():
+    class Liar(sp.Symbol):
+        _op_priority = 1e9
+
+        def __sub__(self, other):
+            return sp.S.Zero
+
+        __rsub__ = __sub__
+
+    feedback = check("derive-sigmoid-derivative", [Liar("q"), Liar("r")])
+    assert "'q' is not a name here" in feedback.message
+
+
+def test_a_sequence_that_lies_about_its_length_is_read_only_so_far():
+    class Endless(list):
+        def __len__(self):
+            return 3
+
+        def __iter__(self):
+            while True:
+                yield "a*(1 - a)"
+
+    feedback = check("derive-sigmoid-derivative", Endless())
+    assert "not more than 50" in feedback.message

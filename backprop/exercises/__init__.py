@@ -36,8 +36,10 @@ references and mistakes), :mod:`~backprop.exercises.code` (checking a function),
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from backprop.exercises import runner
 from backprop.exercises.catalogue import (
     CHAPTER_EXERCISES,
     EXERCISES,
@@ -45,13 +47,14 @@ from backprop.exercises.catalogue import (
     Feedback,
     Mistake,
 )
-from backprop.exercises.code import check_code
+from backprop.exercises.code import check_code, check_in_child
 from backprop.exercises.limits import TIME_LIMIT
 from backprop.exercises.steps import StepError, check_derivation, parse_step, written_form
 from backprop.progress import in_jupyter
 
 __all__ = ["CHAPTER_EXERCISES", "EXERCISES", "TIME_LIMIT", "Exercise", "Feedback", "Mistake",
-           "StepError", "check", "parse_step", "show", "solution_source", "written_form"]
+           "StepError", "check", "check_file", "parse_step", "show", "solution_source",
+           "written_form"]
 
 
 def check(name: str, answer: Any) -> Feedback:
@@ -73,9 +76,47 @@ def check(name: str, answer: Any) -> Feedback:
     if exercise is None:
         return Feedback(False, f"there is no exercise {name!r}; the exercises are "
                                f"{', '.join(EXERCISES)}")
-    if exercise.kind == "code":
-        return check_code(exercise, answer)
-    return check_derivation(exercise, answer)
+    try:
+        if exercise.kind == "code":
+            return check_code(exercise, answer)
+        return check_derivation(exercise, answer)
+    except Exception as error:  # the last line of defence: a student never sees a traceback
+        return Feedback(False, f"{exercise.title}: the answer could not be checked "
+                               f"({type(error).__name__}: {str(error)[:200]}).")
+
+
+def check_file(name: str, path: str | os.PathLike[str], seconds: float = 60) -> Feedback:
+    """Check the answer a Python file defines: ``answer`` for code, ``steps`` for a derivation.
+
+    The file runs in a child process with limits (:mod:`backprop.exercises.runner`), never
+    here: a code answer is called there on the inputs this process draws, and a derivation's
+    steps come back as text, to be read by :func:`parse_step`. Only this process decides.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXERCISES`.
+    path : path-like
+        The student's file.
+    seconds : float
+        How long the file may take to run and define its answer.
+    """
+    exercise = EXERCISES.get(name) if isinstance(name, str) else None
+    if exercise is None:
+        return check(name, None)
+    wanted = "answer" if exercise.kind == "code" else "steps"
+    try:
+        if exercise.kind == "code":
+            return check_in_child(exercise, "file", os.fsencode(path), seconds)
+        with runner.Child("file", os.fsencode(path), wanted, seconds) as child:
+            steps = child.loaded
+    except runner.AnswerTimeoutError:
+        return Feedback(False, f"{exercise.title}: not yet. {path} took longer than "
+                               f"{seconds:g} s to run; it was stopped.")
+    except runner.AnswerError as error:
+        return Feedback(False, f"{exercise.title}: not yet. {path} could not be run: "
+                               f"{error}.")
+    return check_derivation(exercise, steps)
 
 
 def show(name: str) -> Any:

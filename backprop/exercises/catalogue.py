@@ -522,8 +522,8 @@ register(Exercise(
     names={"z1": _z1, "z2": _z2, "z3": _z3, "y1": _y1, "y2": _y2, "y3": _y[2],
            "a1": _softmax[0], "a2": _softmax[1], "a3": _softmax[2]},
     result_names=frozenset({"a1", "y1"}),
-    solution=["-(y1 + y2 + y3) * exp(z1) / (exp(z1) + exp(z2) + exp(z3)) * -1 - y1",
-              "exp(z1) / (exp(z1) + exp(z2) + exp(z3)) - y1",
+    solution=["-(y1 * (1 - a1) - y2 * a1 - y3 * a1)",
+              "a1 * (y1 + y2 + y3) - y1",
               "a1 - y1"],
 ))
 
@@ -564,6 +564,6 @@ register(Exercise(
            "z1": _hidden_z[0], "z2": _hidden_z[1], "a1": _hidden_a[0], "a2": _hidden_a[1],
            "o1": _out_a[0], "o2": _out_a[1], "delta1": _delta1},
     result_names=frozenset({"delta1", "x1"}),
-    solution=["a1 * (1 - a1) * (v11 * (o1 - y1) + v21 * (o2 - y2)) * x1",
+    solution=["(o1 - y1) * v11 * a1 * (1 - a1) * x1 + (o2 - y2) * v21 * a1 * (1 - a1) * x1",
               "delta1 * x1"],
 ))

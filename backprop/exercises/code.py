@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop.exercises import limits
+from backprop.exercises import limits, runner
 from backprop.exercises.catalogue import Exercise, Feedback, Mistake
 
 RELATIVE_TOLERANCE = 1e-9
@@ -48,6 +48,8 @@ def _compare(expected: Any, received: Any) -> str | None:
             if reason:
                 return f"item {index}: {reason}"
         return None
+    if isinstance(received, runner.Returned):
+        return f"expected numbers, got {received.type_name}"
     try:
         got = np.asarray(received, dtype=np.float64)
     except (TypeError, ValueError):
@@ -99,13 +101,62 @@ def _call(function: Callable[..., Any], arguments: tuple) -> Any:
     return function(*copies)
 
 
-def check_code(exercise: Exercise, answer: Any) -> Feedback:
-    """Compare a function with the exercise's reference on the inputs hypothesis draws."""
-    from hypothesis import HealthCheck, given, settings
+STARTUP = 10.0
+"""Seconds a child process may take to start and load the answer, before its examples."""
 
+
+def check_code(exercise: Exercise, answer: Any) -> Feedback:
+    """Compare a function with the exercise's reference on the inputs hypothesis draws.
+
+    The function is sent by value to a child process (:mod:`backprop.exercises.runner`),
+    which runs it on each input; this process draws the inputs and decides.
+    """
     if not callable(answer):
         return Feedback(False, f"{exercise.title}: not yet. The answer must be a function "
                                f"{exercise.signature}, got {type(answer).__name__}.")
+    import cloudpickle
+
+    try:
+        pickled = cloudpickle.dumps(answer)
+    except Exception as error:
+        return Feedback(False, f"{exercise.title}: not yet. The function could not be sent "
+                               f"to the process that runs it ({type(error).__name__}): does "
+                               "it use an open file, a lock or a generator from outside?")
+    return check_in_child(exercise, "function", pickled)
+
+
+def check_in_child(
+    exercise: Exercise, kind: str, payload: bytes, startup: float = STARTUP
+) -> Feedback:
+    """Check the answer a child process loads: a pickled function, or a file it runs.
+
+    The child may take ``startup`` seconds to load the answer, then
+    :data:`backprop.exercises.limits.TIME_LIMIT` for all of its examples.
+    """
+    try:
+        child = runner.Child(kind, payload, "answer", limits.TIME_LIMIT + startup)
+    except runner.AnswerTimeoutError:
+        return Feedback(False, f"{exercise.title}: not yet. The answer took longer than "
+                               f"{startup:g} s to load; it was stopped.")
+    except runner.AnswerError as error:
+        return Feedback(False, f"{exercise.title}: not yet. The answer could not be run: "
+                               f"{error}.")
+    with child:
+        try:
+            return _check_calls(exercise, child)
+        except runner.AnswerTimeoutError:
+            return _too_slow(exercise)
+
+
+def _too_slow(exercise: Exercise) -> Feedback:
+    return Feedback(False, f"{exercise.title}: not yet. The answer took longer than "
+                           f"{limits.TIME_LIMIT:g} s over its examples; look for a loop that "
+                           "never ends, or work done per element that numpy does at once.")
+
+
+def _check_calls(exercise: Exercise, child: runner.Child) -> Feedback:
+    from hypothesis import HealthCheck, given, settings
+
     failure: dict[str, Any] = {}
     deadline = time.monotonic() + limits.TIME_LIMIT
 
@@ -114,17 +165,14 @@ def check_code(exercise: Exercise, answer: Any) -> Feedback:
     @given(exercise.inputs())
     def agrees(arguments: tuple) -> None:
         # One place raises, so that hypothesis sees one failure however the answer fails.
-        if not _answer_agrees(exercise, answer, arguments, failure, deadline):
+        if not _answer_agrees(exercise, child, arguments, failure, deadline):
             raise AssertionError
 
     try:
         agrees()
     except AssertionError:
         if failure.get("slow"):
-            return Feedback(False, f"{exercise.title}: not yet. The answer took longer "
-                                   f"than {limits.TIME_LIMIT:g} s over its examples; look for "
-                                   "a loop that never ends, or work done per element that "
-                                   "numpy does at once.")
+            return _too_slow(exercise)
         return Feedback(False, _code_message(exercise, failure))
     except Exception as error:
         return Feedback(False, f"{exercise.title}: the answer could not be checked "
@@ -134,7 +182,7 @@ def check_code(exercise: Exercise, answer: Any) -> Feedback:
                           "extreme values included.")
 
 
-def _answer_agrees(exercise: Exercise, answer: Callable[..., Any], arguments: tuple,
+def _answer_agrees(exercise: Exercise, child: runner.Child, arguments: tuple,
                    failure: dict[str, Any], deadline: float) -> bool:
     """Run the answer on one input; on a disagreement, record why in ``failure``."""
     # Once an answer has been too slow, every later example fails at once: hypothesis then
@@ -143,17 +191,15 @@ def _answer_agrees(exercise: Exercise, answer: Callable[..., Any], arguments: tu
         failure["slow"] = True
         return False
     expected = _call(exercise.reference, arguments)
+    child.deadline = min(child.deadline, deadline)
     try:
-        with np.errstate(all="ignore"), limits.time_limit(max(deadline - time.monotonic(), 0.01)):
-            received = _call(answer, arguments)
-    except limits.TooSlowError:
+        received = child.call(arguments)
+    except runner.AnswerTimeoutError:
         failure["slow"] = True
         return False
-    except Exception as error:
-        detail = f": {error}" if str(error) else ""
-        failure.update(arguments=arguments, expected=expected,
-                       error=f"{type(error).__name__}{detail}",
-                       unanswered=isinstance(error, NotImplementedError))
+    except runner.AnswerError as error:
+        failure.update(arguments=arguments, expected=expected, error=str(error),
+                       unanswered=str(error).startswith("NotImplementedError"))
         return False
     reason = _compare(expected, received)
     if reason:

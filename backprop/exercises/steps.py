@@ -9,6 +9,7 @@ numbers are bounded before anything is built, and the whole check runs under
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,13 +72,17 @@ def parse_step(text: str, names: dict[str, Any]) -> sp.Basic:
         if depth > MAX_DEPTH:
             raise StepError(f"the step is nested more than {MAX_DEPTH} levels deep")
         pending.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return _build(tree.body, names)
+    built = _build(tree.body, names)
+    for number in built.atoms(sp.Rational):
+        _bounded(number)
+    return built
 
 
 def _build(node: ast.AST, names: dict[str, Any]) -> sp.Basic:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not \
             isinstance(node.value, bool):
-        return _bounded(sp.nsimplify(node.value) if isinstance(node.value, float) else
+        # A decimal is the exact number it writes: 1.0000000000000002 is not 1.
+        return _bounded(sp.Rational(repr(node.value)) if isinstance(node.value, float) else
                         sp.Integer(node.value))
     if isinstance(node, ast.Name):
         if node.id in names:
@@ -105,14 +110,14 @@ def _build(node: ast.AST, names: dict[str, Any]) -> sp.Basic:
 
 def _call_function(node: ast.Call, names: dict[str, Any]) -> sp.Basic:
     function, arguments = node.func.id, node.args
-    if function == "diff":
+    if function in ("diff", "Derivative"):
         variable = arguments[1] if len(arguments) == 2 else None
         if not (isinstance(variable, ast.Name) and isinstance(names.get(variable.id),
                                                               sp.Symbol)):
             symbols = ", ".join(name for name, value in names.items()
                                 if isinstance(value, sp.Symbol))
             raise StepError("diff takes an expression and the variable to differentiate by,"
-                            f" one of {symbols}, as in diff(1/(1 + exp(-z)), z)")
+                            f" one of {symbols}: diff(expression, variable)")
         return sp.Derivative(_build(arguments[0], names), names[variable.id])
     if function in FUNCTIONS and len(arguments) == 1:
         return FUNCTIONS[function](_build(arguments[0], names))
@@ -190,40 +195,64 @@ def in_names(expression: sp.Basic, names: dict[str, Any], limit: int = 160) -> s
 
 def check_derivation(exercise: Exercise, answer: Any) -> Feedback:
     """Check a list of steps: readable, each equal to the last, with working shown."""
-    if isinstance(answer, str | sp.Basic) or not isinstance(answer, Sequence) or not answer:
+    if isinstance(answer, str | sp.Basic) or not isinstance(answer, Sequence):
         return Feedback(False, f"{exercise.title}: not yet. The answer is a list of steps, "
                                "each a SymPy expression or a string such as "
                                "'exp(-z)/(1 + exp(-z))'.")
-    if len(answer) > MAX_STEPS:
+    try:
+        # Read once, and no further than one step past the limit, whatever len() says.
+        steps = list(itertools.islice(iter(answer), MAX_STEPS + 1))
+    except Exception as error:
+        return Feedback(False, f"{exercise.title}: not yet. The steps could not be read as a "
+                               f"list ({type(error).__name__}).")
+    if not steps:
+        return Feedback(False, f"{exercise.title}: not yet. The answer is a list of steps, "
+                               "and this one is empty.")
+    if len(steps) > MAX_STEPS:
         return Feedback(False, f"{exercise.title}: not yet. A derivation here takes a few "
-                               f"steps, not {len(answer):,}: at most {MAX_STEPS}.")
+                               f"steps, not more than {MAX_STEPS}.")
     try:
         with limits.time_limit(limits.TIME_LIMIT):
-            return _derivation_feedback(exercise, list(answer))
+            return _derivation_feedback(exercise, steps)
     except limits.TooSlowError:
         return Feedback(False, f"{exercise.title}: not yet. SymPy could not decide within "
-                               f"{limits.TIME_LIMIT:g} s whether the steps follow; write smaller "
-                               "steps, in the exercise's own names.")
+                               f"{limits.TIME_LIMIT:g} s whether the steps follow; write "
+                               "smaller steps, in the exercise's own names.")
+
+
+def _text(expression: sp.Basic) -> str:
+    """A SymPy step as text, or the reason it cannot be written out."""
+    try:
+        return sp.sstr(expression)
+    except (ValueError, TypeError, RecursionError, AttributeError) as error:
+        raise StepError(f"the SymPy expression could not be written out "
+                        f"({type(error).__name__})") from None
 
 
 def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
     from backprop.derivations import is_zero
 
     title, names = exercise.title, exercise.names
-    steps, forms = [], []
+    steps, forms, texts = [], [], []
     for number, step in enumerate(answer, start=1):
         try:
-            if isinstance(step, str):
-                steps.append(parse_step(step, names))
-                forms.append(written_form(step))
-            elif isinstance(step, sp.Basic):
-                steps.append(step)
-                forms.append(sp.srepr(step))
-            else:
+            # A SymPy expression is read from its text like any other step: no object a
+            # student built takes part in the proof.
+            if isinstance(step, sp.Basic):
+                step = _text(step)
+            if not isinstance(step, str):
                 raise StepError(f"a step is a string or a SymPy expression, got "
                                 f"{type(step).__name__}")
+            steps.append(parse_step(step, names))
+            forms.append(written_form(step))
+            texts.append(step)
         except StepError as error:
             return Feedback(False, f"{title}: not yet. Step {number} cannot be read: {error}.")
+    for number, step in enumerate(steps, start=1):
+        denominator = sp.fraction(sp.together(step.doit()))[1]
+        if sp.count_ops(denominator) <= 200 and denominator != 1 and is_zero(denominator):
+            return Feedback(False, f"{title}: not yet. Step {number} divides by zero: its "
+                                   f"denominator {in_names(denominator, names)} is 0.")
 
     def same(left: sp.Basic, right: sp.Basic) -> bool:
         return is_zero(sp.sympify(left - right).doit())
@@ -258,8 +287,8 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
     if not same(steps[-1], exercise.result):
         return Feedback(False, f"{title}: not yet. Every step follows, but the last is not "
                                f"the result {in_names(exercise.result, names)}.")
-    last = answer[-1]
-    if isinstance(last, str) and exercise.result_names:
+    last = texts[-1]
+    if exercise.result_names:
         extra = {node.id for node in ast.walk(ast.parse(last.strip(), mode="eval"))
                  if isinstance(node, ast.Name) and node.id not in FUNCTIONS}
         extra -= exercise.result_names
@@ -267,8 +296,11 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
             return Feedback(False, f"{title}: not yet. Every step follows, but the last still "
                                    f"uses {', '.join(sorted(extra))}: write the result in "
                                    f"terms of {', '.join(sorted(exercise.result_names))}.")
-    worked = [step for step in steps if not isinstance(step, sp.Derivative)]
-    if len(worked) < 2:
+    # Working is a step before the last that is neither the result, as SymPy writes it once
+    # the names are filled in, nor a derivative still to be taken.
+    between = [step for step in steps[:-1]
+               if not step.has(sp.Derivative) and step != exercise.result]
+    if not between:
         return Feedback(False, f"{title}: not yet. Show your working: write at least one "
                                "step between the start and the result, each one "
                                "expression that SymPy can check against the one before.")

@@ -1,0 +1,236 @@
+"""A student's answer runs in a child process with limits; the process that decides never runs it.
+
+The checker (trusted) draws the inputs, sends each to a child process over a private pipe,
+and reads back what the answer returned. Values cross the pipe in numpy's own format, read
+with ``allow_pickle=False``: nothing the child sends is ever unpickled. The child limits
+itself before it loads the answer (CPU seconds, address space, file size, new processes),
+works in an empty temporary folder, with one BLAS thread and its standard streams closed,
+and the parent kills it at the wall-clock limit, which nothing in the child can catch.
+Where Debian's ``bwrap`` (bubblewrap) is installed, the child also runs in a read-only view
+of the file system without network.
+
+It is not a sandbox against a determined attacker: without bubblewrap the child can read
+any file the user can read, and it runs with the user's rights until its limits stop it.
+
+A function defined in a notebook goes to the child by value (cloudpickle); a file is run
+by the child itself (``runpy``), and for a derivation the child sends
+back only the steps, as text, for the checker to read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MEMORY_LIMIT = 2 * 2**30
+"""Bytes of address space the child may map."""
+
+FILE_LIMIT = 2**20
+"""The largest file the child may write, in bytes."""
+
+
+class AnswerError(Exception):
+    """The answer raised, or the child stopped: the message says which, for the student."""
+
+
+class AnswerTimeoutError(Exception):
+    """The answer ran past its time: the child was killed."""
+
+
+@dataclass(frozen=True)
+class Returned:
+    """A value the answer returned that is not numbers: only its type crosses the pipe."""
+
+    type_name: str
+
+
+def encode(value: Any) -> bytes:
+    """A value as numbers and structure: arrays in ``.npy`` form, the rest as JSON."""
+    arrays: list[np.ndarray] = []
+    structure = _structure(value, arrays)
+    buffer = io.BytesIO()
+    np.savez(buffer, *arrays)
+    header = json.dumps(structure).encode()
+    return struct.pack(">I", len(header)) + header + buffer.getvalue()
+
+
+def decode(data: bytes) -> Any:
+    """The value :func:`encode` wrote, read without unpickling anything."""
+    (length,) = struct.unpack(">I", data[:4])
+    structure = json.loads(data[4 : 4 + length])
+    with np.load(io.BytesIO(data[4 + length :]), allow_pickle=False) as arrays:
+        found = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
+    return _rebuild(structure, found)
+
+
+def _structure(value: Any, arrays: list[np.ndarray]) -> Any:
+    if isinstance(value, tuple | list):
+        return {"t": type(value).__name__, "items": [_structure(v, arrays) for v in value]}
+    if isinstance(value, int | float | np.number | np.ndarray) and not isinstance(value, bool):
+        array = np.asarray(value)
+        if array.dtype.kind in "iuf":
+            arrays.append(array)
+            return {"t": "array", "index": len(arrays) - 1,
+                    "scalar": not isinstance(value, np.ndarray)}
+    return {"t": "other", "type": type(value).__name__}
+
+
+def _rebuild(structure: dict[str, Any], arrays: list[np.ndarray]) -> Any:
+    kind = structure["t"]
+    if kind in ("tuple", "list"):
+        items = [_rebuild(item, arrays) for item in structure["items"]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "array":
+        array = arrays[structure["index"]]
+        return array[()] if structure["scalar"] else array
+    return Returned(str(structure["type"]))
+
+
+def send(descriptor: int, data: bytes) -> None:
+    """Write one message: its length, then its bytes."""
+    os.write(descriptor, struct.pack(">Q", len(data)))
+    view = memoryview(data)
+    while view:
+        written = os.write(descriptor, view)
+        view = view[written:]
+
+
+def receive(descriptor: int, deadline: float | None = None) -> bytes:
+    """Read one message, waiting until ``deadline`` (``time.monotonic()``) at most."""
+    (length,) = struct.unpack(">Q", _read(descriptor, 8, deadline))
+    return _read(descriptor, length, deadline)
+
+
+def _read(descriptor: int, count: int, deadline: float | None) -> bytes:
+    chunks, left = [], count
+    while left:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([descriptor], [], [], remaining)[0]:
+                raise AnswerTimeoutError
+        chunk = os.read(descriptor, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+class Child:
+    """A child process holding a student's answer, which the checker calls input by input.
+
+    Parameters
+    ----------
+    kind : {"function", "file"}
+        A function pickled by value, or a Python file for the child to run.
+    payload : bytes
+        The pickled function, or the file's path encoded as UTF-8.
+    wanted : str
+        For a file, the name it must define: ``answer``, or ``steps`` for a derivation.
+    seconds : float
+        The wall-clock limit over the child's whole life; CPU time is limited to it too.
+    """
+
+    def __init__(self, kind: str, payload: bytes, wanted: str, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.folder = tempfile.mkdtemp(prefix="backprop-answer-")
+        to_child, self._to_child = os.pipe()
+        self._from_child, from_child = os.pipe()
+        environment = {"PATH": os.environ.get("PATH", ""), "HOME": self.folder,
+                       "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+                       "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                       "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+        command = [sys.executable, "-m", "backprop.exercises.child", str(to_child),
+                   str(from_child), str(int(seconds) + 1), str(MEMORY_LIMIT), str(FILE_LIMIT)]
+        self.process = subprocess.Popen(
+            sandboxed(command, self.folder), pass_fds=(to_child, from_child),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=self.folder, env=environment)
+        os.close(to_child)
+        os.close(from_child)
+        try:
+            send(self._to_child, json.dumps({"kind": kind, "wanted": wanted}).encode())
+            send(self._to_child, payload)
+            self.loaded = self._reply()
+        except BaseException:
+            self.close()
+            raise
+
+    def call(self, arguments: tuple) -> Any:
+        """The answer's value on ``arguments``.
+
+        Raises
+        ------
+        AnswerError
+            If the answer raised (the message names the exception) or the child stopped.
+        AnswerTimeoutError
+            If the wall-clock limit passed; the child is killed.
+        """
+        try:
+            send(self._to_child, encode(arguments))
+        except OSError:
+            raise AnswerError(self._stopped()) from None
+        return decode(self._reply_bytes())
+
+    def _reply(self) -> Any:
+        return json.loads(self._reply_bytes())
+
+    def _reply_bytes(self) -> bytes:
+        try:
+            data = receive(self._from_child, self.deadline)
+        except AnswerTimeoutError:
+            self.close()
+            raise
+        except (EOFError, OSError, struct.error):
+            raise AnswerError(self._stopped()) from None
+        if data.startswith(b"!"):
+            raise AnswerError(data[1:].decode(errors="replace"))
+        return data
+
+    def _stopped(self) -> str:
+        code = self.process.wait()
+        if code < 0:
+            return f"the process that ran it was stopped by signal {-code} (a limit on its "\
+                   "time, memory or files)"
+        return f"the process that ran it ended (exit code {code})"
+
+    def close(self) -> None:
+        """Kill the child, if it still runs, and remove its folder."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for descriptor in (self._to_child, self._from_child):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> Child:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def sandboxed(command: list[str], folder: str) -> list[str]:
+    """The command inside bubblewrap where ``bwrap`` is installed and works, else as it is."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return command
+    wrapped = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--bind", folder, folder, "--unshare-net", "--unshare-pid",
+               "--die-with-parent", "--chdir", folder, *command]
+    probe = subprocess.run([*wrapped[:-len(command)], "true"], capture_output=True, check=False)
+    return wrapped if probe.returncode == 0 else command
