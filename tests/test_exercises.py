@@ -323,8 +323,17 @@ def test_every_derivation_says_how_to_write_its_start(name):
         (["exp(-z)/(1 + exp(-z))**2", "a*(1 + a)"],
          "Step 2 does not follow from step 1: it should have equalled "
          "exp(-z)/(1 + exp(-z))**2, and differs from it by"),
+        (["f'(z) = a*(1 - a)"], "leave out '='"),
+        (["2a"], "write * for every product"),
+        (["a(1 - a)"], "a is not a function: write * for a product"),
+        (["(1 - a)(1 + a)"], "write * for every product"),
+        (["\\frac{1}{2}"], "not LaTeX"),
+        (["d/dz a"], "write diff(expression, variable) for a derivative"),
+        (["\N{GREEK SMALL LETTER SIGMA}(z)"], "write a, or 1/(1 + exp(-z))"),
+        (["a \N{MINUS SIGN} 1"], "the minus sign on the keyboard"),
     ],
-    ids=["the function itself", "caret", "sigma", "ln", "a wrong step"],
+    ids=["the function itself", "caret", "sigma", "ln", "a wrong step", "equals sign",
+         "2a", "a(1 - a)", "two brackets", "LaTeX", "d/dz", "Greek sigma", "typeset minus"],
 )
 def test_a_message_says_what_to_write(steps, message):
     feedback = check("derive-sigmoid-derivative", steps)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,8 +37,22 @@ MAX_STEPS = 50
 """The most steps a derivation may have."""
 
 SPELLINGS = {"ln": "log", "e": "exp(x) for e to the power x", "pi": "a number",
-             "sigma": "a, or 1/(1 + exp(-z))", "sigmoid": "a, or 1/(1 + exp(-z))"}
+             "sigma": "a, or 1/(1 + exp(-z))", "sigmoid": "a, or 1/(1 + exp(-z))",
+             "\N{GREEK SMALL LETTER SIGMA}": "a, or 1/(1 + exp(-z))",
+             "\N{GREEK SMALL LETTER DELTA}": "delta1",
+             "\N{LATIN SMALL LETTER Y WITH CIRCUMFLEX}": "o1 or a1"}
 """What to write instead of names students often reach for."""
+
+WRITING = (
+    ("=", "a step is one expression: leave out '=' and write only the new right-hand side"),
+    ("\\", "write the step in Python's notation, not LaTeX: exp(-z) / (1 + exp(-z))**2"),
+    ("\N{MINUS SIGN}", "write - (the minus sign on the keyboard), not the typeset one"),
+    ("'", "write diff(expression, variable) for a derivative, not a prime"),
+)
+"""What to write instead of notation that Python cannot read, by the character that shows it."""
+
+IMPLICIT_PRODUCT = re.compile(r"\d[A-Za-z(]|\)\(|\b(?:a|a\d|z|z\d|x\d|y\d|o\d|delta\d)\(")
+"""A product written without ``*``: ``2a``, ``(1 - a)(1 + a)``, ``a(1 - a)``."""
 
 
 class StepError(ValueError):
@@ -63,7 +78,7 @@ def parse_step(text: str, names: dict[str, Any]) -> sp.Basic:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        raise StepError(f"not an expression: {error.msg}") from None
+        raise StepError(_unreadable(text, error.msg)) from None
     except (RecursionError, MemoryError):
         raise StepError(f"the step is nested more than {MAX_DEPTH} levels deep") from None
     pending = [(tree.body, 1)]
@@ -76,6 +91,21 @@ def parse_step(text: str, names: dict[str, Any]) -> sp.Basic:
     for number in built.atoms(sp.Rational):
         _bounded(number)
     return built
+
+
+def _unreadable(text: str, reason: str) -> str:
+    """Why Python cannot read a step, and what to write instead where that is known."""
+    for sign, advice in WRITING:
+        if sign in text:
+            return advice
+    if re.search(r"\bd\s*/\s*d", text):
+        return "write diff(expression, variable) for a derivative, as in diff(a, z)"
+    if IMPLICIT_PRODUCT.search(text):
+        return "write * for every product, as in a*(1 - a) or 2*a"
+    for name, advice in SPELLINGS.items():
+        if not name.isascii() and name in text:
+            return f"{name!r} is not a name here: write {advice}"
+    return f"not an expression: {reason}"
 
 
 def _build(node: ast.AST, names: dict[str, Any]) -> sp.Basic:
@@ -104,6 +134,8 @@ def _build(node: ast.AST, names: dict[str, Any]) -> sp.Basic:
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         return _call_function(node, names)
+    if isinstance(node, ast.Call):
+        raise StepError("write * for every product, as in (1 - a)*(1 + a)")
     raise StepError(f"{ast.unparse(node)[:60]!r} is not allowed: only numbers, names, "
                     "+ - * / **, the functions " + ", ".join(FUNCTIONS) + " and diff")
 
@@ -128,8 +160,12 @@ def _call_function(node: ast.Call, names: dict[str, Any]) -> sp.Basic:
 
 def _unknown(name: str, names: dict[str, Any], called: bool = False) -> str:
     what = "a function" if called else "a name"
-    if name in SPELLINGS:
-        return f"{name!r} is not {what} here: write {SPELLINGS[name]}"
+    if called and name in names:
+        return f"{name} is not a function: write * for a product, as in {name}*(1 - {name})"
+    # A Greek letter with an index (δ1) gets the advice for the letter.
+    spelling = SPELLINGS.get(name) or SPELLINGS.get(name.rstrip("0123456789"))
+    if spelling:
+        return f"{name!r} is not {what} here: write {spelling}"
     return (f"{name!r} is not {what} here; a step may use {', '.join(names)}, the functions "
             f"{', '.join(FUNCTIONS)} and diff")
 
