@@ -184,9 +184,14 @@ def lab(site, tmp_path_factory):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # Every cell rendered, not only those in view: the checks read the whole notebook.
+    tracker = root / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "config"),
                        JUPYTER_RUNTIME_DIR=str(root / "runtime"),
-                       JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"))
+                       JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
+                       JUPYTERLAB_SETTINGS_DIR=str(root / "settings"))
     log = (root / "lab.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
@@ -245,6 +250,8 @@ def test_a_downloaded_notebook_reads_as_plain_jupyter_in_jupyterlab(lab, browser
     for raw in ("$$", "\\frac", "\\begin", "\\mathcal"):
         assert raw not in text, f"untypeset maths {raw!r} in {page}"
     assert tab.locator(f"{panel} .jp-MarkdownCell mjx-merror").count() == 0
+    # All of it rendered: as many cells on the page as in the file.
+    assert tab.locator(f"{panel} .jp-Cell").count() == len(notebook["cells"])
     everything = tab.locator(f"{panel} .jp-Notebook").text_content()
     if page.startswith("exercises/"):
         assert "def answer(" in everything
