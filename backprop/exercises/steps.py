@@ -49,10 +49,16 @@ WRITING = (
     ("\N{MINUS SIGN}", "write - (the minus sign on the keyboard), not the typeset one"),
     ("'", "write diff(expression, variable) for a derivative, not a prime"),
 )
-"""What to write instead of notation that Python cannot read, by the character that shows it."""
+"""What to write instead of notation that Python cannot read, by the character that shows it.
+
+:meta hide-value:
+"""
 
 IMPLICIT_PRODUCT = re.compile(r"\d[A-Za-z(]|\)\(|\b(?:a|a\d|z|z\d|x\d|y\d|o\d|delta\d)\(")
-"""A product written without ``*``: ``2a``, ``(1 - a)(1 + a)``, ``a(1 - a)``."""
+"""A product written without ``*``: ``2a``, ``(1 - a)(1 + a)``, ``a(1 - a)``.
+
+:meta hide-value:
+"""
 
 
 class StepError(ValueError):
