@@ -39,7 +39,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from backprop.exercises import runner
 from backprop.exercises.catalogue import (
     CHAPTER_EXERCISES,
     EXERCISES,
@@ -47,7 +46,7 @@ from backprop.exercises.catalogue import (
     Feedback,
     Mistake,
 )
-from backprop.exercises.code import check_code, check_in_child
+from backprop.exercises.code import check_code, check_in_child, start_child
 from backprop.exercises.limits import TIME_LIMIT
 from backprop.exercises.steps import StepError, check_derivation, parse_step, written_form
 from backprop.progress import in_jupyter
@@ -104,18 +103,13 @@ def check_file(name: str, path: str | os.PathLike[str], seconds: float = 60) -> 
     exercise = EXERCISES.get(name) if isinstance(name, str) else None
     if exercise is None:
         return check(name, None)
-    wanted = "answer" if exercise.kind == "code" else "steps"
-    try:
-        if exercise.kind == "code":
-            return check_in_child(exercise, "file", os.fsencode(path), seconds)
-        with runner.Child("file", os.fsencode(path), wanted, seconds) as child:
-            steps = child.loaded
-    except runner.AnswerTimeoutError:
-        return Feedback(False, f"{exercise.title}: not yet. {path} took longer than "
-                               f"{seconds:g} s to run; it was stopped.")
-    except runner.AnswerError as error:
-        return Feedback(False, f"{exercise.title}: not yet. {path} could not be run: "
-                               f"{error}.")
+    if exercise.kind == "code":
+        return check_in_child(exercise, "file", os.fsencode(path), seconds)
+    child = start_child(exercise, "file", os.fsencode(path), "steps", seconds)
+    if isinstance(child, Feedback):
+        return child
+    with child:
+        steps = child.loaded
     return check_derivation(exercise, steps)
 
 

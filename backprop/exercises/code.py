@@ -133,19 +133,33 @@ def check_in_child(
     The child may take ``startup`` seconds to load the answer, then
     :data:`backprop.exercises.limits.TIME_LIMIT` for all of its examples.
     """
+    child = start_child(exercise, kind, payload, "answer", startup, limits.TIME_LIMIT)
+    if isinstance(child, Feedback):
+        return child
+    with child:
+        try:
+            return _check_calls(exercise, child)
+        except runner.AnswerTimeoutError:
+            return _too_slow(exercise)
+
+
+def start_child(
+    exercise: Exercise, kind: str, payload: bytes, wanted: str, startup: float,
+    examples: float = 0.0,
+) -> runner.Child | Feedback:
+    """A child process holding the answer, or the feedback that says why it could not load.
+
+    ``wanted`` is what a file must define (``answer`` or ``steps``); the child may take
+    ``startup`` seconds to load it and ``examples`` more to answer.
+    """
     try:
-        child = runner.Child(kind, payload, "answer", limits.TIME_LIMIT + startup)
+        return runner.Child(kind, payload, wanted, startup + examples)
     except runner.AnswerTimeoutError:
         return Feedback(False, f"{exercise.title}: not yet. The answer took longer than "
                                f"{startup:g} s to load; it was stopped.")
     except runner.AnswerError as error:
         return Feedback(False, f"{exercise.title}: not yet. The answer could not be run: "
                                f"{error}.")
-    with child:
-        try:
-            return _check_calls(exercise, child)
-        except runner.AnswerTimeoutError:
-            return _too_slow(exercise)
 
 
 def _too_slow(exercise: Exercise) -> Feedback:
