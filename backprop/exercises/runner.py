@@ -20,6 +20,7 @@ back only the steps, as text, for the checker to read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -226,11 +227,21 @@ class Child:
 
 def sandboxed(command: list[str], folder: str) -> list[str]:
     """The command inside bubblewrap where ``bwrap`` is installed and works, else as it is."""
-    bwrap = shutil.which("bwrap")
+    bwrap = bubblewrap()
     if bwrap is None:
         return command
-    wrapped = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-               "--bind", folder, folder, "--unshare-net", "--unshare-pid",
-               "--die-with-parent", "--chdir", folder, *command]
-    probe = subprocess.run([*wrapped[:-len(command)], "true"], capture_output=True, check=False)
-    return wrapped if probe.returncode == 0 else command
+    return [bwrap, *_BWRAP_OPTIONS, "--bind", folder, folder, "--chdir", folder, *command]
+
+
+_BWRAP_OPTIONS = ("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net",
+                  "--unshare-pid", "--die-with-parent")
+
+
+@functools.cache
+def bubblewrap() -> str | None:
+    """``bwrap``'s path if it is installed and can make a sandbox here; probed once."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return None
+    probe = subprocess.run([bwrap, *_BWRAP_OPTIONS, "true"], capture_output=True, check=False)
+    return bwrap if probe.returncode == 0 else None

@@ -114,9 +114,9 @@ def _block(token, docname: str, links: Links) -> list[str] | None:
         return None
     name, _, argument = token.info[1:].partition("}")
     name, argument = name.strip(), argument.strip()
-    body = to_jupyter(_without_options(token.content), docname, links)
     if name in DROPPED:
         return [""]
+    body = to_jupyter(_without_options(token.content), docname, links)
     if name == "admonition" or name in ADMONITIONS:
         title = argument or name.capitalize()
         return ["", *_quoted(f"**{_inline(title, docname, links)}**\n\n{body}"), ""]
