@@ -10,6 +10,8 @@
     backprop book [--source docs] [--output docs/_build/html] [--fresh]
     backprop exercises
     backprop check NAME FILE [--timeout 60]
+    backprop grade SUBMISSION... --output grades.csv [--exercises NAME...]
+                                 [--jobs J | --dask ADDRESS] [--quiet]
 
 Runs go to worker processes (``--jobs``, every core by default) or to a Dask cluster
 (``--dask tcp://HOST:PORT``, the ``cluster`` extra); this process alone writes the results
@@ -100,15 +102,19 @@ def _address(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _sweep_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seeds", type=_positive_int, default=1,
-                        help="train every run from seeds 0 to S-1 (default 1)")
+def _where_options(parser: argparse.ArgumentParser, verb: str) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=_positive_int,
                        help=f"worker processes (default every core: {parallel.default_jobs()})")
     where.add_argument("--dask", type=_address, metavar="ADDRESS",
-                       help="train on a Dask cluster's workers, tcp://HOST:PORT (needs the "
-                            "cluster extra)")
+                       help=f"{verb} on a Dask cluster's workers, tcp://HOST:PORT (needs the "
+                            "cluster extra, and the package on every worker)")
+
+
+def _sweep_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", type=_positive_int, default=1,
+                        help="train every run from seeds 0 to S-1 (default 1)")
+    _where_options(parser, "train")
     parser.add_argument("--epochs", type=_positive_int, help="epochs per run (default 50)")
     parser.add_argument("--results", type=Path,
                         help="the results directory (default $BACKPROP_RESULTS_DIR or "
@@ -182,6 +188,24 @@ def _parser() -> argparse.ArgumentParser:
                        help="a Python file that defines answer (code) or steps (derivation)")
     check.add_argument("--timeout", type=_positive_int, default=60,
                        help="seconds the file may take to run and load (default 60)")
+    grade = commands.add_parser(
+        "grade", help="grade a class's submissions into a CSV and a feedback file each",
+        description="Grade every exercise for every student. A submission is a student's "
+                    ".py file (a function or list of steps per exercise, named after it with "
+                    "_ for -), filled-in exercise notebook (.ipynb) or folder of these, the "
+                    "student named by its stem. Writes OUTPUT (student, exercise, passed, "
+                    "message) and STUDENT.md beside it for each student. Every answer runs "
+                    "in a child process with limits, as for backprop check, which is NOT a "
+                    "sandbox without bubblewrap.")
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", type=Path,
+                       help="a student's .py file, .ipynb notebook or folder")
+    grade.add_argument("--output", type=Path, required=True,
+                       help="the CSV to write (its folder gets the feedback files)")
+    grade.add_argument("--exercises", nargs="+", metavar="NAME",
+                       help="grade these exercises only (default all; see backprop "
+                            "exercises)")
+    _where_options(grade, "grade")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -190,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     command = {"experiment": _experiment, "claims": _claims, "train": _train, "data": _data,
-               "book": _book, "exercises": _exercises, "check": _check}[arguments.command]
+               "book": _book, "exercises": _exercises, "check": _check,
+               "grade": _grade}[arguments.command]
     try:
         return command(arguments)
     except UsageError as error:
@@ -320,6 +345,29 @@ def _check(arguments: argparse.Namespace) -> int:
     feedback = check_file(arguments.name, arguments.file, arguments.timeout)
     _print(str(feedback))
     return 0 if feedback.passed else FAILURE
+
+
+def _grade(arguments: argparse.Namespace) -> int:
+    from backprop.exercises import EXERCISES, grading
+
+    for name in arguments.exercises or ():
+        if name not in EXERCISES:
+            raise UsageError(f"unknown exercise {name!r}; backprop exercises lists them")
+    for path in arguments.submissions:
+        if not path.exists():
+            raise UsageError(f"no submission at {path}: there is no such file or folder")
+    if arguments.output.is_dir():
+        raise UsageError(f"--output {arguments.output} is a folder: give the CSV's name")
+    store.check_writable(arguments.output.parent)
+    grades = grading.grade(arguments.submissions, arguments.exercises, jobs=arguments.jobs,
+                           dask=arguments.dask, progress=_progress(arguments))
+    feedback = grading.write_grades(grades, arguments.output)
+    passed = sum(row.passed for row in grades)
+    students = len(feedback)
+    print(f"Graded {students} {'student' if students == 1 else 'students'}: {passed} of "
+          f"{len(grades)} answers passed. Grades in {arguments.output}; each student's "
+          f"feedback in {arguments.output.parent / 'STUDENT.md'}.")
+    return 0
 
 
 def _book(arguments: argparse.Namespace) -> int:

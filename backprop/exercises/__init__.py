@@ -30,8 +30,10 @@ numbers are bounded, and nothing is ever evaluated as Python. All of it runs und
 
 The package, a module a job: :mod:`~backprop.exercises.catalogue` (the exercises, their
 references and mistakes), :mod:`~backprop.exercises.code` (checking a function),
-:mod:`~backprop.exercises.steps` (reading and checking a derivation) and
-:mod:`~backprop.exercises.limits` (the time limit).
+:mod:`~backprop.exercises.steps` (reading and checking a derivation),
+:mod:`~backprop.exercises.limits` (the time limit), :mod:`~backprop.exercises.runner` and
+:mod:`~backprop.exercises.child` (the process, with limits, in which an answer runs) and
+:mod:`~backprop.exercises.grading` (a class's submissions, into a grade sheet).
 """
 
 from __future__ import annotations
@@ -48,12 +50,13 @@ from backprop.exercises.catalogue import (
 )
 from backprop.exercises.code import check_code, check_in_child, start_child
 from backprop.exercises.limits import TIME_LIMIT
+from backprop.exercises.runner import read_code, source_payload
 from backprop.exercises.steps import StepError, check_derivation, parse_step, written_form
 from backprop.progress import in_jupyter
 
-__all__ = ["CHAPTER_EXERCISES", "EXERCISES", "TIME_LIMIT", "Exercise", "Feedback", "Mistake",
-           "StepError", "check", "check_file", "parse_step", "show", "solution_source",
-           "written_form"]
+__all__ = ["ANSWER_NAMES", "CHAPTER_EXERCISES", "EXERCISES", "TIME_LIMIT", "Exercise",
+           "Feedback", "Mistake", "StepError", "check", "check_file", "check_source",
+           "parse_step", "show", "solution_source", "written_form"]
 
 
 def check(name: str, answer: Any) -> Feedback:
@@ -87,9 +90,10 @@ def check(name: str, answer: Any) -> Feedback:
 def check_file(name: str, path: str | os.PathLike[str], seconds: float = 60) -> Feedback:
     """Check the answer a Python file defines: ``answer`` for code, ``steps`` for a derivation.
 
-    The file runs in a child process with limits (:mod:`backprop.exercises.runner`), never
-    here: a code answer is called there on the inputs this process draws, and a derivation's
-    steps come back as text, to be read by :func:`parse_step`. Only this process decides.
+    The file is read here and runs in a child process with limits
+    (:mod:`backprop.exercises.runner`), never here: a code answer is called there on the
+    inputs this process draws, and a derivation's steps come back as text, to be read by
+    :func:`parse_step`. Only this process decides.
 
     Parameters
     ----------
@@ -103,9 +107,32 @@ def check_file(name: str, path: str | os.PathLike[str], seconds: float = 60) -> 
     exercise = EXERCISES.get(name) if isinstance(name, str) else None
     if exercise is None:
         return check(name, None)
+    try:
+        code = read_code(path)
+    except ValueError as error:
+        return Feedback(False, f"{exercise.title}: not yet. {error}")
+    return check_source(exercise, [(os.fspath(path), code)], ANSWER_NAMES[exercise.kind],
+                        seconds)
+
+
+ANSWER_NAMES = {"code": "answer", "derivation": "steps"}
+"""The name an answer has where it is handed out: in a notebook's cell, or a file for
+``backprop check``."""
+
+
+def check_source(
+    exercise: Exercise, cells: list[tuple[str, str]], name: str, seconds: float,
+    fresh: bool = False,
+) -> Feedback:
+    """Check the answer ``name`` that code defines, run in a child process, never here.
+
+    ``cells`` are ``(filename, code)`` pairs run in order (see
+    :func:`backprop.exercises.runner.source_payload`); they may take ``seconds`` to run.
+    """
+    payload = source_payload(cells, fresh)
     if exercise.kind == "code":
-        return check_in_child(exercise, "file", os.fsencode(path), seconds)
-    child = start_child(exercise, "file", os.fsencode(path), "steps", seconds)
+        return check_in_child(exercise, "source", payload, name, seconds)
+    child = start_child(exercise, "source", payload, name, seconds)
     if isinstance(child, Feedback):
         return child
     with child:

@@ -20,6 +20,9 @@ import sympy as sp
 from backprop import activations, losses, network, solutions, training
 from backprop.activations import ACTIVATIONS, Activation
 
+WIDTH = 78
+"""The width feedback is wrapped to: it fits a notebook's output and the book's column."""
+
 
 @dataclass(frozen=True)
 class Feedback:
@@ -31,8 +34,8 @@ class Feedback:
     def __str__(self) -> str:
         # Prose is wrapped to fit a notebook's output; indented lines (arrays) are kept.
         return "\n".join(
-            line if line.startswith(" ") or len(line) <= 88
-            else textwrap.fill(line, 88, break_on_hyphens=False)
+            line if line.startswith(" ") or len(line) <= WIDTH
+            else textwrap.fill(line, WIDTH, break_on_hyphens=False)
             for line in self.message.splitlines()
         )
 

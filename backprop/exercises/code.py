@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from backprop.exercises import limits, runner
-from backprop.exercises.catalogue import Exercise, Feedback, Mistake
+from backprop.exercises.catalogue import WIDTH, Exercise, Feedback, Mistake
 
 RELATIVE_TOLERANCE = 1e-9
 """How closely a code answer must agree with the reference, relative to the values' size."""
@@ -87,7 +87,7 @@ def _show(value: Any) -> str:
     if isinstance(value, tuple | list):
         return "(" + ", ".join(_show(v) for v in value) + ")"
     if isinstance(value, np.ndarray):
-        return np.array2string(value, precision=6, threshold=40, max_line_width=88)
+        return np.array2string(value, precision=6, threshold=40, max_line_width=WIDTH)
     if isinstance(value, np.generic):
         return str(value.item())
     return repr(value)
@@ -126,14 +126,16 @@ def check_code(exercise: Exercise, answer: Any) -> Feedback:
 
 
 def check_in_child(
-    exercise: Exercise, kind: str, payload: bytes, startup: float = STARTUP
+    exercise: Exercise, kind: str, payload: bytes, name: str = "answer",
+    startup: float = STARTUP,
 ) -> Feedback:
-    """Check the answer a child process loads: a pickled function, or a file it runs.
+    """Check the answer a child process loads: a pickled function, or the code it runs.
 
-    The child may take ``startup`` seconds to load the answer, then
+    ``kind`` and ``payload`` are those of :class:`backprop.exercises.runner.Child`; code
+    must define ``name``. The child may take ``startup`` seconds to load the answer, then
     :data:`backprop.exercises.limits.TIME_LIMIT` for all of its examples.
     """
-    child = start_child(exercise, kind, payload, "answer", startup, limits.TIME_LIMIT)
+    child = start_child(exercise, kind, payload, name, startup, limits.TIME_LIMIT)
     if isinstance(child, Feedback):
         return child
     with child:
@@ -144,16 +146,17 @@ def check_in_child(
 
 
 def start_child(
-    exercise: Exercise, kind: str, payload: bytes, wanted: str, startup: float,
+    exercise: Exercise, kind: str, payload: bytes, name: str, startup: float,
     examples: float = 0.0,
 ) -> runner.Child | Feedback:
     """A child process holding the answer, or the feedback that says why it could not load.
 
-    ``wanted`` is what a file must define (``answer`` or ``steps``); the child may take
-    ``startup`` seconds to load it and ``examples`` more to answer.
+    ``name`` is what code must define; the child may take ``startup`` seconds to load it and
+    ``examples`` more to answer. For a derivation the child holds the steps' text.
     """
     try:
-        return runner.Child(kind, payload, wanted, startup + examples)
+        return runner.Child(kind, payload, name, exercise.kind == "derivation",
+                            startup + examples)
     except runner.AnswerTimeoutError:
         return Feedback(False, f"{exercise.title}: not yet. The answer took longer than "
                                f"{startup:g} s to load; it was stopped.")
@@ -231,17 +234,19 @@ def _code_message(exercise: Exercise, failure: dict[str, Any]) -> str:
     if failure.get("unanswered"):
         return (f"{exercise.title}: not yet. Replace `raise NotImplementedError` with your "
                 f"answer, a function {exercise.signature}, and run the cell again.")
-    lines = [f"{exercise.title}: not yet."]
+    # The first line says what went wrong on its own: it is what a class's grade sheet shows.
+    if failure["error"]:
+        lines = [f"{exercise.title}: not yet; your function raised {failure['error']}, on "
+                 "this input:"]
+    else:
+        lines = [f"{exercise.title}: not yet; {failure['reason']}, on this input:"]
     names = exercise.signature[exercise.signature.index("(") + 1 : -1].split(", ")
-    lines.append("On the input")
     lines += [f"  {name} = " + _show(value).replace("\n", "\n" + " " * (len(name) + 5))
               for name, value in zip(names, arguments, strict=True)]
     if failure["error"]:
-        lines.append(f"your function raised {failure['error']}.")
         return "\n".join(lines)
     lines.append("it should return\n  " + _show(failure["expected"]).replace("\n", "\n  "))
-    lines.append("but returned\n  " + _show(failure["received"]).replace("\n", "\n  ")
-                 + f"\n({failure['reason']}).")
+    lines.append("but returned\n  " + _show(failure["received"]).replace("\n", "\n  "))
     # The mistake the answer behaves like most often, if that is more than a coincidence: on
     # two inputs at least, and on most of those where the answer was wrong (shrinking tries
     # many tiny inputs, on which different mistakes can agree).

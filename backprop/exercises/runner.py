@@ -12,9 +12,9 @@ of the file system without network.
 It is not a sandbox against a determined attacker: without bubblewrap the child can read
 any file the user can read, and it runs with the user's rights until its limits stop it.
 
-A function defined in a notebook goes to the child by value (cloudpickle); a file is run
-by the child itself (``runpy``), and for a derivation the child sends
-back only the steps, as text, for the checker to read.
+A function defined in a notebook goes to the child by value (cloudpickle); code (a file, or
+a notebook's cells) goes as text, which only the child runs; for a derivation the child
+sends back only the steps, as text, for the checker to read.
 """
 
 from __future__ import annotations
@@ -100,6 +100,45 @@ def _rebuild(structure: dict[str, Any], arrays: list[np.ndarray]) -> Any:
     return Returned(str(structure["type"]))
 
 
+MAX_CODE = 2**20
+"""The longest file of code the checker reads, in bytes: a page of answers is a few
+thousand."""
+
+
+def read_code(path: str | os.PathLike[str], limit: int = MAX_CODE,
+              kind: str = "a Python file") -> str:
+    """A student's file (``kind``, at most ``limit`` bytes), as text, read here, never run here.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and why it cannot be read: missing, too long, not UTF-8 text.
+    """
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as file:
+            data = file.read(limit + 1)
+    except OSError as error:
+        raise ValueError(f"{name} could not be read ({error.strerror or error})") from None
+    if len(data) > limit:
+        raise ValueError(f"{name} is longer than {limit // 2**10:,} KiB: is it {kind}?")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{name} is not UTF-8 text: is it {kind}?") from None
+
+
+def source_payload(cells: list[tuple[str, str]], fresh: bool = False) -> bytes:
+    """Code for the child to run: ``(filename, code)`` cells, run in order in one namespace.
+
+    An exception in a cell before the last is ignored, as a notebook's reader may have left
+    a cell broken; the last defines the answer, and only an exception before it does is
+    reported. With ``fresh`` the answer's name is forgotten before the last cell, so that
+    only that cell can define it.
+    """
+    return json.dumps({"cells": cells, "fresh": fresh}).encode()
+
+
 def send(descriptor: int, data: bytes) -> None:
     """Write one message: its length, then its bytes."""
     os.write(descriptor, struct.pack(">Q", len(data)))
@@ -135,17 +174,20 @@ class Child:
 
     Parameters
     ----------
-    kind : {"function", "file"}
-        A function pickled by value, or a Python file for the child to run.
+    kind : {"function", "source"}
+        A function pickled by value, or code for the child to run.
     payload : bytes
-        The pickled function, or the file's path encoded as UTF-8.
-    wanted : str
-        For a file, the name it must define: ``answer``, or ``steps`` for a derivation.
+        The pickled function, or the code: :func:`source_payload`.
+    name : str
+        For code, the name it must define: the answer.
+    steps : bool
+        Whether the answer is a derivation, whose steps the child sends back as text.
     seconds : float
         The wall-clock limit over the child's whole life; CPU time is limited to it too.
     """
 
-    def __init__(self, kind: str, payload: bytes, wanted: str, seconds: float) -> None:
+    def __init__(self, kind: str, payload: bytes, name: str, steps: bool, seconds: float
+                 ) -> None:
         self.deadline = time.monotonic() + seconds
         self.folder = tempfile.mkdtemp(prefix="backprop-answer-")
         to_child, self._to_child = os.pipe()
@@ -163,7 +205,7 @@ class Child:
         os.close(to_child)
         os.close(from_child)
         try:
-            send(self._to_child, json.dumps({"kind": kind, "wanted": wanted}).encode())
+            send(self._to_child, json.dumps({"kind": kind, "name": name, "steps": steps}).encode())
             send(self._to_child, payload)
             self.loaded = self._reply()
         except BaseException:

@@ -1,0 +1,387 @@
+"""Grading a class: every student's answers to every exercise, into a CSV and feedback files.
+
+A submission is a student's file or folder, the student named by its stem:
+
+- a Python file that defines, for each exercise it answers, a name made of the exercise's
+  with ``_`` for ``-``: a function for code (``def sigmoid_derivative(a)``), a list of steps
+  for a derivation (``derive_sigmoid_derivative = [...]``);
+- an exercise notebook as the book hands it out, filled in: the answer to an exercise is the
+  last code cell tagged with the exercise's name (the handed-out cells are), run after the
+  cells above it, and defines ``answer`` or ``steps`` as handed out (or the exercise's own
+  name). A cell it does not tag can answer by name, as a Python file does;
+- a folder holding several of these, in it or in its sub-folders.
+
+Files are read here and never run here: each answer runs in a child process of its own, with
+limits (:func:`backprop.exercises.check_source`), and is judged by the process that grades.
+An exercise a submission does not answer, answers twice, or cannot run is a row that says
+so, never a crash. Students are graded in parallel by the package's own sweep machinery
+(:func:`backprop.parallel.compute`).
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from backprop import parallel, store
+from backprop.exercises import ANSWER_NAMES, EXERCISES, Feedback, check_source
+from backprop.exercises.code import STARTUP
+from backprop.exercises.runner import read_code
+from backprop.progress import bar
+
+MAX_NOTEBOOK = 64 * 2**20
+"""The largest notebook read, in bytes: outputs (figures above all) make notebooks large."""
+
+SUFFIXES = (".py", ".ipynb")
+"""The files a submission's folder is searched for."""
+
+NO_ANSWER = "no answer"
+"""The message of an exercise a submission does not answer."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A student's files, read: ``(name, text)`` pairs, and the files that could not be read."""
+
+    student: str
+    files: tuple[tuple[str, str], ...]
+    unreadable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grade:
+    """One row of the grade sheet: a student's answer to one exercise, judged."""
+
+    student: str
+    exercise: str
+    passed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Where a submission answers an exercise: the code to run, and the name it defines."""
+
+    where: str
+    cells: tuple[tuple[str, str], ...]
+    name: str
+    fresh: bool
+
+
+def identifier(exercise: str) -> str:
+    """The name a Python file gives its answer to ``exercise``: ``-`` becomes ``_``."""
+    return exercise.replace("-", "_")
+
+
+def collect(paths: Iterable[str | os.PathLike[str]]) -> list[Submission]:
+    """The submissions at ``paths``, read, one per student, in the students' order.
+
+    A file is its stem's student, a folder its name's; files of the same student are merged.
+
+    Raises
+    ------
+    ValueError
+        If a path does not exist.
+    """
+    found: dict[str, list[Path]] = {}
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*")
+                           if p.suffix in SUFFIXES and p.is_file()
+                           and not _hidden(p.relative_to(path)))
+            found.setdefault(path.resolve().name, []).extend(files)
+        elif path.is_file():
+            found.setdefault(path.stem, []).append(path)
+        else:
+            raise ValueError(f"no submission at {path}: there is no such file or folder")
+    return [_read(student, files) for student, files in sorted(found.items())]
+
+
+def _hidden(relative: Path) -> bool:
+    # Jupyter's checkpoints and Python's caches are copies, not answers.
+    return any(part.startswith((".", "__")) for part in relative.parts)
+
+
+def _read(student: str, paths: list[Path]) -> Submission:
+    files, unreadable = [], []
+    for path in paths:
+        if path.suffix not in SUFFIXES:
+            unreadable.append(f"{path} is neither a Python file nor a notebook")
+            continue
+        try:
+            if path.suffix == ".py":
+                files.append((str(path), read_code(path)))
+            else:
+                files.append((str(path), read_code(path, MAX_NOTEBOOK, "a notebook")))
+        except ValueError as error:
+            unreadable.append(str(error))
+    return Submission(student, tuple(files), tuple(unreadable))
+
+
+def find_answers(
+    submission: Submission, exercises: Sequence[str]
+) -> tuple[dict[str, list[Answer]], list[str]]:
+    """Where the submission answers each exercise, and the files it could not read."""
+    problems = list(submission.unreadable)
+    answers: dict[str, list[Answer]] = {name: [] for name in exercises}
+    for filename, text in submission.files:
+        try:
+            if filename.endswith(".ipynb"):
+                found = _notebook_answers(filename, text, exercises)
+            else:
+                found = _code_answers(filename, [(filename, text)], exercises)
+        except ValueError as error:
+            problems.append(str(error))
+            continue
+        for name, answer in found.items():
+            answers[name].append(answer)
+    return answers, problems
+
+
+def bound_names(code: str) -> set[str]:
+    """The names code binds at its top level (``def``, ``=``, ``import``), read, not run.
+
+    Raises
+    ------
+    SyntaxError
+        If the code is not Python; also for code too long or deep for Python's parser.
+    """
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        if isinstance(error, SyntaxError):
+            raise
+        raise SyntaxError(f"too long or too deeply nested to read ({type(error).__name__})"
+                          ) from None
+    names: set[str] = set()
+    statements = list(tree.body)
+    while statements:
+        statement = statements.pop()
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(statement.name)
+            continue
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).partition(".")[0]
+                         for alias in statement.names)
+            continue
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign | ast.AugAssign):
+            targets = [statement.target]
+        for target in targets:
+            names.update(node.id for node in ast.walk(target) if isinstance(node, ast.Name))
+        # Blocks at the top level (if, try, with, for) bind at the top level too.
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            statements.extend(getattr(statement, field, []))
+    return names
+
+
+def _code_answers(
+    where: str, cells: list[tuple[str, str]], exercises: Sequence[str]
+) -> dict[str, Answer]:
+    """The exercises code answers by name: the last cell binding the name, and those above."""
+    bound: list[set[str]] = []
+    for filename, code in cells:
+        try:
+            bound.append(bound_names(code))
+        except SyntaxError as error:
+            if len(cells) == 1:
+                raise ValueError(f"{filename} could not be read: {_syntax(error)}") from None
+            bound.append(set())
+    found = {}
+    for name in exercises:
+        defining = [index for index, names in enumerate(bound) if identifier(name) in names]
+        if defining:
+            last = defining[-1]
+            found[name] = Answer(cells[last][0] if len(cells) > 1 else where,
+                                 tuple(cells[: last + 1]), identifier(name), False)
+    return found
+
+
+def _syntax(error: SyntaxError) -> str:
+    line = f", line {error.lineno}" if error.lineno else ""
+    return f"{error.msg}{line}"
+
+
+def _notebook_answers(
+    filename: str, text: str, exercises: Sequence[str]
+) -> dict[str, Answer]:
+    """The exercises a notebook answers: by a tagged cell, else by name."""
+    try:
+        notebook = json.loads(text)
+        cells = [(cell.get("metadata", {}).get("tags", []), _cell_source(cell["source"]))
+                 for cell in notebook["cells"] if cell.get("cell_type") == "code"]
+    except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        raise ValueError(f"{filename} is not a notebook Jupyter can open") from None
+    code = [(f"{filename}, code cell {index + 1}", python_of(source))
+            for index, (_, source) in enumerate(cells)]
+    found = _code_answers(filename, code, exercises)
+    for name in exercises:
+        tagged = [index for index, (tags, _) in enumerate(cells)
+                  if isinstance(tags, list) and name in tags]
+        if not tagged:
+            continue
+        last = tagged[-1]
+        try:
+            names = bound_names(code[last][1])
+        except SyntaxError:
+            names = set()
+        handed_out = ANSWER_NAMES[EXERCISES[name].kind]
+        variable = identifier(name) if identifier(name) in names - {handed_out} else handed_out
+        found[name] = Answer(code[last][0], tuple(code[: last + 1]), variable, True)
+    return found
+
+
+def _cell_source(source: object) -> str:
+    if isinstance(source, list):
+        return "".join(str(line) for line in source)
+    if isinstance(source, str):
+        return source
+    raise TypeError
+
+
+MAGIC = re.compile(r"^(\s*)[%!].*$", re.MULTILINE)
+
+
+def python_of(source: str) -> str:
+    """A cell's code without IPython's magics (``%env``, ``!pip``), which only IPython runs.
+
+    Each magic line becomes ``pass`` at its indentation, so that the code around it and its
+    line numbers stay as the student wrote them.
+    """
+    return MAGIC.sub(r"\1pass", source)
+
+
+def grade_submission(submission: Submission, exercises: Sequence[str]) -> list[Grade]:
+    """Every exercise of ``exercises`` for one student: each answer checked, or why not.
+
+    Importable by name, for :func:`backprop.parallel.compute`'s workers.
+    """
+    answers, problems = find_answers(submission, exercises)
+    grades = []
+    for name in exercises:
+        found = answers[name]
+        if not found:
+            message = NO_ANSWER + (f" ({'; '.join(problems)})" if problems else "")
+            grades.append(Grade(submission.student, name, False, message))
+            continue
+        if len(found) > 1:
+            places = ", ".join(answer.where for answer in found)
+            grades.append(Grade(submission.student, name, False,
+                                f"answered {len(found)} times, in {places}: keep one answer "
+                                "per exercise (is this folder a class? Then grade each "
+                                "student's file or folder: backprop grade FOLDER/*)"))
+            continue
+        answer = found[0]
+        feedback = check_source(EXERCISES[name], list(answer.cells), answer.name, STARTUP,
+                                fresh=answer.fresh)
+        grades.append(Grade(submission.student, name, feedback.passed, feedback.message))
+    return grades
+
+
+def grade(
+    paths: Iterable[str | os.PathLike[str]],
+    exercises: Sequence[str] | None = None,
+    *,
+    jobs: int | None = None,
+    dask: str | None = None,
+    progress: bool = False,
+) -> list[Grade]:
+    """Grade every submission at ``paths`` on ``exercises`` (all of them by default).
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Students' files (``.py``, ``.ipynb``) and folders.
+    exercises : sequence of str, optional
+        Names in :data:`backprop.exercises.EXERCISES`.
+    jobs : int, optional
+        Worker processes: every core by default.
+    dask : str, optional
+        A Dask scheduler's address, ``tcp://host:port``, to grade on its workers.
+    progress : bool
+        Show the students graded so far.
+
+    Returns
+    -------
+    list of Grade
+        One per student and exercise, the students in order, the exercises in the order
+        given.
+
+    Raises
+    ------
+    ValueError
+        If an exercise is unknown, a path does not exist, or there is no submission.
+    """
+    exercises = list(EXERCISES if exercises is None else exercises)
+    if not exercises:
+        raise ValueError("no exercises to grade")
+    unknown = [name for name in exercises if name not in EXERCISES]
+    if unknown:
+        raise ValueError(f"unknown exercise {unknown[0]!r}: the exercises are "
+                         f"{', '.join(EXERCISES)}")
+    submissions = collect(paths)
+    if not submissions:
+        raise ValueError("no submissions to grade")
+    by_student: dict[str, list[Grade]] = {}
+    with bar(len(submissions), "students", "student", progress) as shown:
+        for grades in parallel.compute(grade_submission, submissions, exercises, jobs=jobs,
+                                       dask=dask):
+            by_student[grades[0].student] = grades
+            shown.update()
+    return [grade for submission in submissions for grade in by_student[submission.student]]
+
+
+def write_grades(grades: Sequence[Grade], output: Path) -> list[Path]:
+    """The grade sheet at ``output`` (CSV) and a Markdown feedback file per student beside it.
+
+    The CSV has a row per student and exercise: ``student, exercise, passed, message`` (the
+    message's first line); ``passed`` is ``true`` or ``false``. The folder is made if need
+    be, and every file is written whole or not at all.
+
+    Returns
+    -------
+    list of Path
+        The feedback files, one per student: ``STUDENT.md`` in ``output``'s folder.
+    """
+    text = io.StringIO()
+    sheet = csv.writer(text, lineterminator="\n")
+    sheet.writerow(["student", "exercise", "passed", "message"])
+    for row in grades:
+        sheet.writerow([row.student, row.exercise, str(row.passed).lower(),
+                        row.message.splitlines()[0] if row.message else ""])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    store.write_atomically(output, lambda file: file.write(text.getvalue().encode()))
+    written = []
+    for student in dict.fromkeys(row.student for row in grades):
+        path = output.parent / f"{student}.md"
+        report = feedback_markdown(student, [row for row in grades if row.student == student])
+        store.write_atomically(path, lambda file, report=report: file.write(report.encode()))
+        written.append(path)
+    return written
+
+
+def feedback_markdown(student: str, grades: Sequence[Grade]) -> str:
+    """A student's feedback: a table of the exercises passed, then each exercise's message."""
+    passed = sum(row.passed for row in grades)
+    lines = [f"# Feedback for {student}", "",
+             f"{passed} of {len(grades)} exercises passed.", "",
+             "| exercise | passed |", "| --- | --- |"]
+    lines += [f"| {row.exercise} | {'yes' if row.passed else 'no'} |" for row in grades]
+    for row in grades:
+        title = EXERCISES[row.exercise].title
+        message = str(Feedback(row.passed, row.message))
+        fence = "`" * max(3, 1 + max(map(len, re.findall("`+", message)), default=0))
+        lines += ["", f"## {title} (`{row.exercise}`): {'passed' if row.passed else 'not yet'}",
+                  "", f"{fence}text", message, fence]
+    return "\n".join(lines) + "\n"
+

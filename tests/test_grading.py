@@ -1,0 +1,255 @@
+"""backprop grade: a class's submissions, every exercise, into a CSV and feedback files."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backprop import cli, exercises
+from backprop.exercises import EXERCISES, grading
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+SOFTMAX = """
+import numpy as np
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+"""
+
+WORKED = ('derive_sigmoid_derivative = ["diff(1/(1 + exp(-z)), z)", '
+          '"exp(-z)/(1 + exp(-z))**2", "a*(1 - a)"]\n')
+
+CHOSEN = ["softmax", "derive-sigmoid-derivative", "sigmoid-derivative"]
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def notebook(cells):
+    """A notebook of code cells, each ``(source, tags)``."""
+    return json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "source": source, "metadata": {"tags": tags},
+                   "outputs": [], "execution_count": None, "id": str(index)}
+                  for index, (source, tags) in enumerate(cells)]})
+
+
+def by_exercise(grades):
+    return {row.exercise: row for row in grades}
+
+
+def test_a_class_of_python_files_is_graded_into_the_csv_and_feedback(tmp_path, capsys):
+    write(tmp_path, "alice.py", SOFTMAX + WORKED)
+    write(tmp_path, "bob.py", 'derive_sigmoid_derivative = ["a*(1 - a)"]\n'
+                              "def softmax(z):\n    return z\n")
+    write(tmp_path, "carol.py", "def softmax(z)\n    return z\n")
+    output = tmp_path / "grades" / "grades.csv"
+    code = cli.main(["grade", *map(str, sorted(tmp_path.glob("*.py"))), "--output",
+                     str(output), "--exercises", *CHOSEN[:2], "--jobs", "1", "--quiet"])
+    assert code == 0
+    with output.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ["student", "exercise", "passed", "message"]
+    table = {(row["student"], row["exercise"]): row for row in rows}
+    assert len(table) == len(rows) == 6
+    assert table["alice", "softmax"]["passed"] == "true"
+    assert table["alice", "derive-sigmoid-derivative"]["passed"] == "true"
+    assert table["bob", "softmax"]["passed"] == "false"
+    assert "Show your working" in table["bob", "derive-sigmoid-derivative"]["message"]
+    assert "expected ':', line 1" in table["carol", "softmax"]["message"]
+    assert sorted(p.name for p in output.parent.iterdir()) == [
+        "alice.md", "bob.md", "carol.md", "grades.csv"]
+    assert "Graded 3 students: 2 of 6 answers passed" in capsys.readouterr().out
+
+
+def test_an_exercise_not_answered_says_no_answer():
+    submission = grading.Submission("dan", (("dan.py", SOFTMAX),))
+    grades = by_exercise(grading.grade_submission(submission, CHOSEN))
+    assert grades["softmax"].passed
+    assert not grades["sigmoid-derivative"].passed
+    assert grades["sigmoid-derivative"].message == grading.NO_ANSWER
+
+
+def test_the_message_in_the_csv_is_the_feedback_s_first_line_unwrapped(tmp_path):
+    grades = [grading.Grade("eve", "softmax", False, "x " * 80 + "\nsecond line")]
+    grading.write_grades(grades, tmp_path / "grades.csv")
+    with (tmp_path / "grades.csv").open(newline="") as file:
+        [row] = list(csv.DictReader(file))
+    assert row["message"] == "x " * 80
+
+
+def test_a_filled_in_notebook_is_graded_by_its_tagged_cells():
+    text = notebook([
+        ("import numpy as np\n%env BACKPROP_EPOCHS=1\n!echo hello", []),
+        # A student's helper, above the answer that uses it.
+        ("def shifted(z):\n    return z - z.max(axis=1, keepdims=True)", []),
+        ("def answer(z):\n    return z", ["softmax"]),
+        ("def answer(z):\n    e = np.exp(shifted(z))\n"
+         "    return e / e.sum(axis=1, keepdims=True)\n\n"
+         # check was never imported: the cell fails after it defines the answer, which
+         # counts, as it would in the notebook.
+         "print(check('softmax', answer))", ["softmax"]),
+        # The next exercise's cell raises before it defines answer: the softmax above must
+        # not be taken for its answer.
+        ("1 / 0\ndef answer(a):\n    return a", ["sigmoid-derivative"]),
+        ("steps = ['diff(1/(1 + exp(-z)), z)', 'exp(-z)/(1 + exp(-z))**2', 'a*(1 - a)']",
+         ["derive-sigmoid-derivative"]),
+    ])
+    submission = grading.Submission("fay", (("fay.ipynb", text),))
+    grades = by_exercise(grading.grade_submission(submission, CHOSEN))
+    assert grades["softmax"].passed, grades["softmax"].message
+    assert grades["derive-sigmoid-derivative"].passed
+    assert "ZeroDivisionError" in grades["sigmoid-derivative"].message
+
+
+def test_a_notebook_without_tags_is_read_like_a_python_file():
+    text = notebook([(SOFTMAX, []), (WORKED, [])])
+    grades = by_exercise(grading.grade_submission(
+        grading.Submission("gus", (("gus.ipynb", text),)), CHOSEN))
+    assert grades["softmax"].passed
+    assert grades["derive-sigmoid-derivative"].passed
+
+
+def test_a_folder_is_one_student_whose_answer_twice_is_refused(tmp_path):
+    write(tmp_path / "hal", "chapter1.py", SOFTMAX)
+    write(tmp_path / "hal", "more/chapter2.py", WORKED + SOFTMAX)
+    write(tmp_path / "hal", ".ipynb_checkpoints/chapter3.py", "this is not read")
+    [submission] = grading.collect([tmp_path / "hal"])
+    assert submission.student == "hal"
+    grades = by_exercise(grading.grade_submission(submission, CHOSEN[:2]))
+    assert grades["derive-sigmoid-derivative"].passed
+    assert grades["softmax"].message.startswith("answered 2 times")
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("ivy.ipynb", "{not json", "is not a notebook Jupyter can open"),
+    ("ivy.ipynb", "[" * 100_000, "is not a notebook Jupyter can open"),
+    ("ivy.py", "-" * 1_000_000 + "1", "too long or too deeply nested"),
+])
+def test_a_file_that_cannot_be_read_says_why_on_every_row(name, text, message):
+    grades = grading.grade_submission(grading.Submission("ivy", ((name, text),)), CHOSEN)
+    assert all(message in row.message and not row.passed for row in grades)
+
+
+@pytest.mark.parametrize("forgery", [
+    "import atexit\natexit.register(lambda: print('passed'))\n",
+    "import backprop.exercises as e\n"
+    "e.check = lambda *a, **k: e.Feedback(True, 'correct')\n",
+])
+def test_a_submission_cannot_forge_its_verdict(forgery):
+    text = forgery + "def softmax(z):\n    return z\n"
+    [row] = grading.grade_submission(grading.Submission("jon", (("jon.py", text),)),
+                                     ["softmax"])
+    assert not row.passed
+
+
+def test_a_file_that_hangs_as_it_loads_is_stopped(monkeypatch):
+    monkeypatch.setattr(grading, "STARTUP", 1.0)
+    text = "while True:\n    try:\n        pass\n    except BaseException:\n        pass\n" \
+           + SOFTMAX
+    [row] = grading.grade_submission(grading.Submission("kim", (("kim.py", text),)),
+                                     ["softmax"])
+    assert "longer than 1 s to load" in row.message
+
+
+def test_workers_grade_as_this_process_does(tmp_path):
+    for student in ("lea", "max", "ned"):
+        write(tmp_path, f"{student}.py", SOFTMAX if student != "max" else WORKED)
+    paths = sorted(tmp_path.iterdir())
+    assert grading.grade(paths, CHOSEN, jobs=2) == grading.grade(paths, CHOSEN, jobs=1)
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--exercises", "no-such"], "unknown exercise 'no-such'"),
+    (["--output"], "expected one argument"),
+])
+def test_a_bad_option_is_exit_code_2(tmp_path, capsys, arguments, message):
+    write(tmp_path, "olga.py", SOFTMAX)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["grade", str(tmp_path / "olga.py"), "--output", str(tmp_path / "g.csv"),
+                  *arguments])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_missing_submission_is_exit_code_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["grade", str(tmp_path / "nobody.py"), "--output", str(tmp_path / "g.csv")])
+    assert stopped.value.code == 2
+    assert "no submission at" in capsys.readouterr().err
+    assert not (tmp_path / "g.csv").exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_reading_the_names_of_any_text_only_ever_raises_a_syntax_error(text):
+    try:
+        names = grading.bound_names(text)
+    except SyntaxError:
+        return
+    assert all(name.isidentifier() for name in names)
+
+
+def test_names_are_read_from_the_top_level_and_its_blocks_not_from_functions():
+    code = ("import numpy as np\nimport os.path\nfrom math import exp as e\n"
+            "def softmax(z):\n    inner = 1\n"
+            "try:\n    a, (b, c) = 1, (2, 3)\nexcept ImportError:\n    d: int = 4\n"
+            "if True:\n    class Net: pass\n")
+    assert grading.bound_names(code) == {"np", "os", "e", "softmax", "a", "b", "c", "d",
+                                         "Net"}
+
+
+def test_magics_become_pass_and_keep_the_line_numbers():
+    source = "x = 1\n%env A=1\nif x:\n    !ls\n    y = 2\n"
+    assert grading.python_of(source) == "x = 1\npass\nif x:\n    pass\n    y = 2\n"
+
+
+def handed_out(chapter, solved):
+    """The exercise notebook of a chapter as the book hands it out, filled in or not."""
+    jupytext = pytest.importorskip("jupytext", reason="the notebooks need the docs extra")
+    handout = jupytext.read(DOCS / "exercises" / f"{chapter}.md")
+    for cell in handout.cells:
+        tags = cell.metadata.get("tags", [])
+        if solved and tags and tags[0] in EXERCISES:
+            cell.source = exercises.solution_source(tags[0])
+    return jupytext.writes(handout, "ipynb")
+
+
+@pytest.mark.parametrize("chapter", list(exercises.CHAPTER_EXERCISES))
+def test_every_handed_out_answer_cell_is_tagged_with_its_exercise(chapter):
+    text = handed_out(chapter, solved=False)
+    tags = [tag for cell in json.loads(text)["cells"]
+            for tag in cell["metadata"].get("tags", []) if tag in EXERCISES]
+    assert tags == list(exercises.CHAPTER_EXERCISES[chapter])
+
+
+def test_the_handed_out_notebooks_filled_in_pass_and_left_blank_do_not(tmp_path):
+    for chapter in exercises.CHAPTER_EXERCISES:
+        write(tmp_path, f"solved/{chapter}.ipynb", handed_out(chapter, solved=True))
+        write(tmp_path, f"blank/{chapter}.ipynb", handed_out(chapter, solved=False))
+    grades = grading.grade([tmp_path / "solved", tmp_path / "blank"], jobs=2)
+    solved = [row for row in grades if row.student == "solved"]
+    blank = [row for row in grades if row.student == "blank"]
+    assert len(solved) == len(blank) == len(EXERCISES)
+    assert all(row.passed for row in solved), [row.message for row in solved]
+    assert not any(row.passed for row in blank)
+
+
+def test_the_benchmark_grades_its_class_as_built():
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "grading.py"
+    done = subprocess.run([sys.executable, str(script), "--students", "2", "--jobs", "1"],
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 students x 13 exercises = 26 answers" in done.stdout
