@@ -8,7 +8,8 @@ CHAPTERS = sorted(path for path in DOCS.glob("*.md") if path.read_text().startsw
 
 def test_the_notebook_chapters_are_the_toctree():
     index = (DOCS / "index.md").read_text()
-    lines = index.split("```{toctree}")[1].split("```")[0].splitlines()
+    lines = [line for block in index.split("```{toctree}")[1:]
+             for line in block.split("```")[0].splitlines()]
     toctree = [line.strip() for line in lines if line.strip() and not line.startswith(":")]
     assert {path.stem for path in CHAPTERS} <= set(toctree)
     assert all((DOCS / f"{name}.md").exists() for name in toctree)

@@ -1,6 +1,7 @@
 """Exercises: reference answers pass, typical mistakes fail with a specific message."""
 
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -179,7 +180,7 @@ def test_backprop_check_runs_a_file(tmp_path, capsys, name, source, code, messag
     path = tmp_path / "submission.py"
     path.write_text(source)
     assert cli.main(["check", name, str(path)]) == code
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
     assert message in out
 
 
@@ -438,6 +439,34 @@ def test_the_answer_runs_in_an_empty_folder_of_its_own(tmp_path, monkeypatch):
 
     assert check("sigmoid-derivative", litter).passed
     assert list(tmp_path.iterdir()) == []
+
+
+def test_inside_bubblewrap_an_answer_writes_nothing_outside_and_has_no_network(tmp_path):
+    from backprop.exercises import runner
+
+    if runner.bubblewrap() is None:
+        pytest.skip("bubblewrap (Debian's bwrap) is not installed, or cannot sandbox here")
+    target = tmp_path / "escaped.txt"
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+
+        def escape(a):
+            import socket
+
+            try:
+                with open(target, "w") as file:
+                    file.write("x")
+            except OSError:
+                pass
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except OSError:
+                return a * (1 - a)
+            raise RuntimeError("the answer reached the network")
+
+        feedback = check("sigmoid-derivative", escape)
+    assert feedback.passed, feedback.message
+    assert not target.exists()
 
 
 def test_an_answer_beyond_the_memory_limit_is_stopped_with_a_message():

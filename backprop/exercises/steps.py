@@ -231,7 +231,10 @@ def in_names(expression: sp.Basic, names: dict[str, Any], limit: int = 160) -> s
     """An expression as the student writes it: in the exercise's names, cut to ``limit``."""
     compound = {value: sp.Symbol(name) for name, value in names.items()
                 if not isinstance(value, sp.Symbol)}
-    text = sp.sstr(expression.xreplace(compound)).replace("Derivative(", "diff(")
+    return _cut(sp.sstr(expression.xreplace(compound)).replace("Derivative(", "diff("), limit)
+
+
+def _cut(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -324,7 +327,7 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
         if not same(steps[number - 1], steps[number]):
             return Feedback(False, f"{title}: not yet. Step {number + 1} does not follow from "
                                    f"step {number}: it should have equalled "
-                                   f"{in_names(steps[number - 1], names)}, and differs from "
+                                   f"{_cut(texts[number - 1].strip())}, and differs from "
                                    f"it by {difference(steps[number], steps[number - 1])}.")
     if not same(steps[-1], exercise.result):
         return Feedback(False, f"{title}: not yet. Every step follows, but the last is not "
