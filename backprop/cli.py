@@ -31,6 +31,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -353,20 +354,27 @@ def _grade(arguments: argparse.Namespace) -> int:
     for name in arguments.exercises or ():
         if name not in EXERCISES:
             raise UsageError(f"unknown exercise {name!r}; backprop exercises lists them")
-    for path in arguments.submissions:
-        if not path.exists():
-            raise UsageError(f"no submission at {path}: there is no such file or folder")
-    if arguments.output.is_dir():
-        raise UsageError(f"--output {arguments.output} is a folder: give the CSV's name")
-    store.check_writable(arguments.output.parent)
-    grades = grading.grade(arguments.submissions, arguments.exercises, jobs=arguments.jobs,
-                           dask=arguments.dask, progress=_progress(arguments))
-    feedback = grading.write_grades(grades, arguments.output)
+    output = arguments.output
+    if output.suffix != ".csv":
+        raise UsageError(f"--output {output} is not a .csv file: give the grade sheet's name, "
+                         "such as grades/grades.csv")
+    folder = output.parent
+    submissions = _options(lambda: grading.collect(arguments.submissions, ignore=folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise OSError(f"the grades cannot be written in {folder}/ "
+                      f"({error.strerror or error}): give another --output") from None
+    grades = grading.grade_all(submissions, arguments.exercises, jobs=arguments.jobs,
+                               dask=arguments.dask, progress=_progress(arguments))
+    feedback = grading.write_grades(grades, output)
     passed = sum(row.passed for row in grades)
     students = len(feedback)
     print(f"Graded {students} {'student' if students == 1 else 'students'}: {passed} of "
-          f"{len(grades)} answers passed. Grades in {arguments.output}; each student's "
-          f"feedback in {arguments.output.parent / 'STUDENT.md'}.")
+          f"{len(grades)} answers passed. Grades in {output}; each student's feedback beside "
+          f"it, as in {feedback[0]}.")
     return 0
 
 

@@ -242,6 +242,12 @@ def _load(path: Path) -> RunResult:
     return result
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, write: Callable[[Any], Any]) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place.
 
@@ -251,6 +257,8 @@ def write_atomically(path: Path, write: Callable[[Any], Any]) -> None:
     try:
         with os.fdopen(descriptor, "wb") as file:
             write(file)
+        # mkstemp makes a file only its owner can read; a saved file is as any other.
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

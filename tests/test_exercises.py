@@ -270,8 +270,12 @@ def test_an_unanswered_exercise_says_what_to_replace():
     ("name", "steps"),
     [("derive-sigmoid-derivative", ["a*(1 - a)"]), ("derive-output-delta", ["a1 - y1"]),
      ("derive-hidden-update", ["delta1*x1"]),
-     ("derive-sigmoid-derivative", ["diff(1/(1 + exp(-z)), z)", "a*(1 - a)"])],
-    ids=["sigmoid", "output delta", "hidden update", "the start, then the result"],
+     ("derive-sigmoid-derivative", ["diff(1/(1 + exp(-z)), z)", "a*(1 - a)"]),
+     ("derive-sigmoid-derivative", ["a - a**2", "a*(1 - a)"]),
+     ("derive-output-delta", ["(a1**2 - a1*y1)/a1", "a1 - y1"]),
+     ("derive-hidden-update", ["delta1*(x1 + 1) - delta1", "delta1*x1"])],
+    ids=["sigmoid", "output delta", "hidden update", "the start, then the result",
+         "sigmoid rearranged", "output delta rearranged", "hidden update rearranged"],
 )
 def test_a_derivation_without_working_fails(name, steps):
     feedback = check(name, steps)
@@ -546,3 +550,49 @@ def test_a_sequence_that_lies_about_its_length_is_read_only_so_far():
 
     feedback = check("derive-sigmoid-derivative", Endless())
     assert "not more than 50" in feedback.message
+
+
+# A child that breaks the protocol: the checker gives feedback, within its limits.
+
+CHILD_ATTACKS = {
+    "closes its pipe and sleeps": "os.close(int(sys.argv[2]))\ntime.sleep(10**6)\n",
+    "fills the checker's pipe and never reads": (
+        "import fcntl\nfcntl.fcntl(int(sys.argv[1]), 1031, 4096)\n"
+        "os.write(int(sys.argv[2]), struct.pack('>Q', 8) + b'\"loaded\"')\n"
+        "for _ in range(2000):\n"
+        "    os.write(int(sys.argv[2]), struct.pack('>Q', 4) + b'!Err')\n"
+        "time.sleep(10**6)\n"),
+    "sends what is not JSON": "os.write(int(sys.argv[2]), struct.pack('>Q', 3) + b'not')\n",
+    "sends JSON nested too deep": (
+        "data = b'[' * 100000 + b']' * 100000\n"
+        "os.write(int(sys.argv[2]), struct.pack('>Q', len(data)) + data)\n"),
+    "announces a terabyte": "os.write(int(sys.argv[2]), struct.pack('>Q', 2**40))\n"
+                            "time.sleep(10**6)\n",
+}
+
+
+@pytest.mark.parametrize("attack", list(CHILD_ATTACKS))
+def test_a_child_that_breaks_the_protocol_gets_feedback_in_time(attack, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setattr(exercises.limits, "TIME_LIMIT", 2)
+    path = tmp_path / "attack.py"
+    path.write_text("import os, struct, sys, time\n" + CHILD_ATTACKS[attack]
+                    + "def answer(a):\n    return a * (1 - a)\n")
+    start = time.monotonic()
+    feedback = exercises.check_file("sigmoid-derivative", path, seconds=5)
+    assert not feedback.passed
+    assert time.monotonic() - start < 15
+
+
+def test_an_answer_may_not_import_the_package_s_own_code(tmp_path):
+    path = tmp_path / "copy.py"
+    path.write_text("from backprop.exercises import EXERCISES\n"
+                    "answer = EXERCISES['sigmoid-derivative'].reference\n")
+    feedback = exercises.check_file("sigmoid-derivative", path)
+    assert not feedback.passed
+    assert "not with the package's own code" in feedback.message
+
+
+def test_a_boolean_one_hot_is_a_one_hot():
+    assert check("one-hot", lambda labels, k: np.asarray(labels)[:, None] == np.arange(k)
+                 ).passed

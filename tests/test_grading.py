@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -253,3 +254,68 @@ def test_the_benchmark_grades_its_class_as_built():
                           capture_output=True, text=True, check=False, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 students x 13 exercises = 26 answers" in done.stdout
+
+
+def test_a_path_given_twice_is_one_submission(tmp_path):
+    path = write(tmp_path, "pia.py", SOFTMAX)
+    [row] = grading.grade([path, path], ["softmax"], jobs=1)
+    assert row.passed
+
+
+def test_two_students_of_the_same_name_are_refused(tmp_path):
+    first = write(tmp_path / "a", "quin.py", SOFTMAX)
+    second = write(tmp_path / "b", "quin.py", SOFTMAX)
+    with pytest.raises(ValueError, match="two submissions are named 'quin'"):
+        grading.collect([first, second])
+
+
+def test_a_link_is_not_a_submission(tmp_path):
+    target = write(tmp_path, "elsewhere.txt", SOFTMAX)
+    (tmp_path / "rex").mkdir()
+    (tmp_path / "rex" / "answers.py").symlink_to(target)
+    [submission] = grading.collect([tmp_path / "rex"])
+    [row] = grading.grade_submission(submission, ["softmax"])
+    assert "is a link, not a file" in row.message
+
+
+def test_grading_again_with_the_same_pattern_grades_the_same_class(tmp_path, capsys):
+    write(tmp_path, "sam.py", SOFTMAX)
+    for _ in range(2):
+        arguments = [str(path) for path in sorted(tmp_path.iterdir())]
+        assert cli.main(["grade", *arguments, "--output", str(tmp_path / "grades.csv"),
+                         "--exercises", "softmax", "--jobs", "1", "--quiet"]) == 0
+    assert "Graded 1 student: 1 of 1" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_the_output_must_be_a_csv_file(tmp_path, capsys):
+    path = write(tmp_path, "tom.py", SOFTMAX)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["grade", str(path), "--output", str(tmp_path / "tom.md")])
+    assert stopped.value.code == 2
+    assert "is not a .csv file" in capsys.readouterr().err
+
+
+def test_a_name_from_a_file_never_becomes_a_formula_or_a_second_line(tmp_path):
+    student = grading.student_name('=HYPERLINK("x")\nmallory')
+    grading.write_grades([grading.Grade(student, "softmax", False, "-1 is wrong")],
+                         tmp_path / "grades.csv")
+    lines = (tmp_path / "grades.csv").read_text().splitlines()
+    assert lines[1] == """"'=HYPERLINK(""x"")?mallory",softmax,false,'-1 is wrong"""
+
+
+def test_the_grades_are_readable_as_any_other_file(tmp_path):
+    grading.write_grades([grading.Grade("uma", "softmax", True, "correct")],
+                         tmp_path / "grades.csv")
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in tmp_path.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_a_cell_without_metadata_is_read():
+    text = json.loads(notebook([(SOFTMAX, [])]))
+    text["cells"][0]["metadata"] = None
+    [row] = grading.grade_submission(grading.Submission("val", (("val.ipynb",
+                                                                 json.dumps(text)),)),
+                                     ["softmax"])
+    assert row.passed

@@ -7,10 +7,13 @@ answer's value (or the exception it raised) to the pipe ``OUT``. It decides noth
 
 from __future__ import annotations
 
+import builtins
 import json
 import pickle
 import resource
 import sys
+import types
+from collections.abc import Callable
 from typing import Any
 
 from backprop.exercises.runner import decode, encode, receive, send
@@ -29,22 +32,54 @@ def limit(cpu_seconds: int, memory: int, file_size: int) -> None:
 NOT_HERE = "(checked by the grader, not here)"
 """What ``check`` returns inside the child: the answer's own calls of it decide nothing."""
 
+HANDED_OUT = frozenset({"check", "check_file", "show"})
+"""What an answer may import from the package: the names the exercise notebooks import."""
+
+
+def handed_out() -> types.ModuleType:
+    """``backprop.exercises`` as an answer sees it: ``check`` and ``show``, deciding nothing."""
+    module = types.ModuleType("backprop.exercises")
+    module.check = module.check_file = lambda *_, **__: NOT_HERE
+    module.show = lambda *_, **__: ""
+    return module
+
+
+def guarded_import(exercises: types.ModuleType) -> Callable[..., Any]:
+    """``__import__`` for an answer: anything but the package's own code.
+
+    An answer must not call the package on the exercise's behalf (``from backprop.solutions
+    import ...``).
+    """
+    package = types.ModuleType("backprop")
+    package.exercises = exercises
+
+    def answer_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and (name == "backprop" or name.startswith("backprop.")):
+            if name == "backprop.exercises" and set(fromlist or ()) <= HANDED_OUT:
+                return exercises if fromlist else package
+            raise ImportError(f"an answer is written with numpy, not with the package's own "
+                              f"code ({name})")
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    return answer_import
+
 
 def load(kind: str, payload: bytes, name: str) -> Any:
-    """The answer: a function unpickled here, or the value of ``name`` once its code has run."""
+    """The answer: a function unpickled here, or the value of ``name`` once its code has run.
+
+    Code runs with :func:`guarded_import`: a notebook's ``from backprop.exercises import
+    check, show`` works (``check`` decides nothing here), the rest of the package does not.
+    """
     if kind == "function":
         import cloudpickle  # noqa: F401 -- what the pickle refers to
 
         return pickle.loads(payload)
-    import backprop.exercises
-
-    # A submission checks itself as it was handed out (print(check(...))): those calls
-    # would start a child of the child, which its limits forbid, and decide nothing.
-    backprop.exercises.check = backprop.exercises.check_file = lambda *_, **__: NOT_HERE
-    backprop.exercises.show = lambda *_, **__: ""
     source = json.loads(payload)
     cells = source["cells"]
-    namespace: dict[str, Any] = {"__name__": "__submission__"}
+    namespace: dict[str, Any] = {
+        "__name__": "__submission__",
+        "__builtins__": {**vars(builtins), "__import__": guarded_import(handed_out())},
+    }
     for index, (filename, code) in enumerate(cells):
         last = index == len(cells) - 1
         if last and source["fresh"]:

@@ -33,7 +33,7 @@ from pathlib import Path
 from backprop import parallel, store
 from backprop.exercises import ANSWER_NAMES, EXERCISES, Feedback, check_source
 from backprop.exercises.code import STARTUP
-from backprop.exercises.runner import read_code
+from backprop.exercises.runner import MAX_CODE, read_code
 from backprop.progress import bar
 
 MAX_NOTEBOOK = 64 * 2**20
@@ -80,29 +80,46 @@ def identifier(exercise: str) -> str:
     return exercise.replace("-", "_")
 
 
-def collect(paths: Iterable[str | os.PathLike[str]]) -> list[Submission]:
+def collect(
+    paths: Iterable[str | os.PathLike[str]], ignore: str | os.PathLike[str] | None = None
+) -> list[Submission]:
     """The submissions at ``paths``, read, one per student, in the students' order.
 
-    A file is its stem's student, a folder its name's; files of the same student are merged.
+    A file is its stem's student, a folder its name's. A path given twice counts once; a
+    link is not followed (it is not the student's own file), and the folder ``ignore`` (the
+    grades' own) is left out, with the sheet and feedback files in it.
 
     Raises
     ------
     ValueError
-        If a path does not exist.
+        If a path does not exist, or two different paths name the same student.
     """
-    found: dict[str, list[Path]] = {}
+    found: dict[str, Path] = {}
     for given in paths:
         path = Path(given)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*")
-                           if p.suffix in SUFFIXES and p.is_file()
-                           and not _hidden(p.relative_to(path)))
-            found.setdefault(path.resolve().name, []).extend(files)
-        elif path.is_file():
-            found.setdefault(path.stem, []).append(path)
-        else:
+        if not (path.exists() or path.is_symlink()):
             raise ValueError(f"no submission at {path}: there is no such file or folder")
-    return [_read(student, files) for student, files in sorted(found.items())]
+        if ignore is not None and _grades_own(path, Path(ignore).resolve()):
+            continue
+        student = student_name(path.resolve().name if path.is_dir() else path.stem)
+        other = found.setdefault(student, path)
+        if other.resolve() != path.resolve():
+            raise ValueError(f"two submissions are named {student!r}: {other} and {path}; "
+                             "rename one, or put a student's files in one folder")
+    return [_read(student, path) for student, path in sorted(found.items())]
+
+
+def _grades_own(path: Path, folder: Path) -> bool:
+    # The grades' folder, or the sheet and feedback files in it: a teacher who grades again
+    # with the same shell pattern (submissions/*) gets the same class.
+    resolved = path.resolve()
+    return resolved == folder or (resolved.parent == folder and path.suffix in (".csv", ".md"))
+
+
+def student_name(stem: str) -> str:
+    """A student's name as the grade sheet shows it: printable text, one line."""
+    text = stem.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else "?" for c in text) or "?"
 
 
 def _hidden(relative: Path) -> bool:
@@ -110,19 +127,25 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith((".", "__")) for part in relative.parts)
 
 
-def _read(student: str, paths: list[Path]) -> Submission:
+def _read(student: str, path: Path) -> Submission:
+    if path.is_dir():
+        paths = sorted(p for p in path.rglob("*")
+                       if p.suffix in SUFFIXES and not _hidden(p.relative_to(path)))
+    else:
+        paths = [path]
     files, unreadable = [], []
-    for path in paths:
-        if path.suffix not in SUFFIXES:
-            unreadable.append(f"{path} is neither a Python file nor a notebook")
-            continue
-        try:
-            if path.suffix == ".py":
-                files.append((str(path), read_code(path)))
-            else:
-                files.append((str(path), read_code(path, MAX_NOTEBOOK, "a notebook")))
-        except ValueError as error:
-            unreadable.append(str(error))
+    for found in paths:
+        if found.is_symlink():
+            unreadable.append(f"{found} is a link, not a file: hand in the file itself")
+        elif found.suffix not in SUFFIXES:
+            unreadable.append(f"{found} is neither a Python file nor a notebook")
+        elif found.is_file():
+            try:
+                limit, kind = ((MAX_CODE, "a Python file") if found.suffix == ".py"
+                               else (MAX_NOTEBOOK, "a notebook"))
+                files.append((str(found), read_code(found, limit, kind)))
+            except ValueError as error:
+                unreadable.append(str(error))
     return Submission(student, tuple(files), tuple(unreadable))
 
 
@@ -218,10 +241,13 @@ def _notebook_answers(
     """The exercises a notebook answers: by a tagged cell, else by name."""
     try:
         notebook = json.loads(text)
-        cells = [(cell.get("metadata", {}).get("tags", []), _cell_source(cell["source"]))
+        cells = [((cell.get("metadata") or {}).get("tags", []), _cell_source(cell["source"]))
                  for cell in notebook["cells"] if cell.get("cell_type") == "code"]
     except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
         raise ValueError(f"{filename} is not a notebook Jupyter can open") from None
+    if sum(len(source) for _, source in cells) > MAX_CODE:
+        raise ValueError(f"{filename} holds more than {MAX_CODE // 2**10} KiB of code: is it "
+                         "the exercise notebook?")
     code = [(f"{filename}, code cell {index + 1}", python_of(source))
             for index, (_, source) in enumerate(cells)]
     found = _code_answers(filename, code, exercises)
@@ -282,8 +308,12 @@ def grade_submission(submission: Submission, exercises: Sequence[str]) -> list[G
                                 "student's file or folder: backprop grade FOLDER/*)"))
             continue
         answer = found[0]
-        feedback = check_source(EXERCISES[name], list(answer.cells), answer.name, STARTUP,
-                                fresh=answer.fresh)
+        try:
+            feedback = check_source(EXERCISES[name], list(answer.cells), answer.name,
+                                    STARTUP, fresh=answer.fresh)
+        except Exception as error:  # a class's sheet is never lost to one answer
+            feedback = Feedback(False, f"the answer could not be checked "
+                                       f"({type(error).__name__}: {str(error)[:200]})")
         grades.append(Grade(submission.student, name, feedback.passed, feedback.message))
     return grades
 
@@ -292,6 +322,7 @@ def grade(
     paths: Iterable[str | os.PathLike[str]],
     exercises: Sequence[str] | None = None,
     *,
+    ignore: str | os.PathLike[str] | None = None,
     jobs: int | None = None,
     dask: str | None = None,
     progress: bool = False,
@@ -304,6 +335,8 @@ def grade(
         Students' files (``.py``, ``.ipynb``) and folders.
     exercises : sequence of str, optional
         Names in :data:`backprop.exercises.EXERCISES`.
+    ignore : path-like, optional
+        A folder that is not a submission, though ``paths`` name it: the grades' own.
     jobs : int, optional
         Worker processes: every core by default.
     dask : str, optional
@@ -320,8 +353,22 @@ def grade(
     Raises
     ------
     ValueError
-        If an exercise is unknown, a path does not exist, or there is no submission.
+        If an exercise is unknown, a path does not exist, two paths name the same student,
+        or there is no submission.
     """
+    return grade_all(collect(paths, ignore), exercises, jobs=jobs, dask=dask,
+                     progress=progress)
+
+
+def grade_all(
+    submissions: Sequence[Submission],
+    exercises: Sequence[str] | None = None,
+    *,
+    jobs: int | None = None,
+    dask: str | None = None,
+    progress: bool = False,
+) -> list[Grade]:
+    """Grade submissions already read (:func:`collect`); as :func:`grade` does."""
     exercises = list(EXERCISES if exercises is None else exercises)
     if not exercises:
         raise ValueError("no exercises to grade")
@@ -329,13 +376,12 @@ def grade(
     if unknown:
         raise ValueError(f"unknown exercise {unknown[0]!r}: the exercises are "
                          f"{', '.join(EXERCISES)}")
-    submissions = collect(paths)
     if not submissions:
         raise ValueError("no submissions to grade")
     by_student: dict[str, list[Grade]] = {}
     with bar(len(submissions), "students", "student", progress) as shown:
-        for grades in parallel.compute(grade_submission, submissions, exercises, jobs=jobs,
-                                       dask=dask):
+        for grades in parallel.compute(grade_submission, list(submissions), exercises,
+                                       jobs=jobs, dask=dask):
             by_student[grades[0].student] = grades
             shown.update()
     return [grade for submission in submissions for grade in by_student[submission.student]]
@@ -357,8 +403,8 @@ def write_grades(grades: Sequence[Grade], output: Path) -> list[Path]:
     sheet = csv.writer(text, lineterminator="\n")
     sheet.writerow(["student", "exercise", "passed", "message"])
     for row in grades:
-        sheet.writerow([row.student, row.exercise, str(row.passed).lower(),
-                        row.message.splitlines()[0] if row.message else ""])
+        sheet.writerow([_cell(row.student), row.exercise, str(row.passed).lower(),
+                        _cell(row.message.splitlines()[0] if row.message else "")])
     output.parent.mkdir(parents=True, exist_ok=True)
     store.write_atomically(output, lambda file: file.write(text.getvalue().encode()))
     written = []
@@ -368,6 +414,12 @@ def write_grades(grades: Sequence[Grade], output: Path) -> list[Path]:
         store.write_atomically(path, lambda file, report=report: file.write(report.encode()))
         written.append(path)
     return written
+
+
+def _cell(text: str) -> str:
+    # A spreadsheet reads a cell that starts with = + - @ as a formula: a name or a message
+    # from a student's file never becomes one.
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 def feedback_markdown(student: str, grades: Sequence[Grade]) -> str:

@@ -26,6 +26,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -41,6 +42,10 @@ MEMORY_LIMIT = 2 * 2**30
 
 FILE_LIMIT = 2**20
 """The largest file the child may write, in bytes."""
+
+MAX_REPLY = 64 * 2**20
+"""The longest message the checker reads from the child, in bytes: an answer's value on the
+small inputs it is given is a few kilobytes."""
 
 
 class AnswerError(Exception):
@@ -69,12 +74,21 @@ def encode(value: Any) -> bytes:
 
 
 def decode(data: bytes) -> Any:
-    """The value :func:`encode` wrote, read without unpickling anything."""
-    (length,) = struct.unpack(">I", data[:4])
-    structure = json.loads(data[4 : 4 + length])
-    with np.load(io.BytesIO(data[4 + length :]), allow_pickle=False) as arrays:
-        found = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
-    return _rebuild(structure, found)
+    """The value :func:`encode` wrote, read without unpickling anything.
+
+    Raises
+    ------
+    ValueError
+        If the data are not what :func:`encode` writes, whatever else they are.
+    """
+    try:
+        (length,) = struct.unpack(">I", data[:4])
+        structure = json.loads(data[4 : 4 + length])
+        with np.load(io.BytesIO(data[4 + length :]), allow_pickle=False) as arrays:
+            found = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
+        return _rebuild(structure, found)
+    except Exception as error:  # RecursionError, zipfile's, numpy's: all mean the same
+        raise ValueError(f"unreadable data ({type(error).__name__})") from None
 
 
 def _structure(value: Any, arrays: list[np.ndarray]) -> Any:
@@ -82,10 +96,11 @@ def _structure(value: Any, arrays: list[np.ndarray]) -> Any:
         return {"t": type(value).__name__, "items": [_structure(v, arrays) for v in value]}
     if isinstance(value, int | float | np.number | np.ndarray) and not isinstance(value, bool):
         array = np.asarray(value)
-        if array.dtype.kind in "iuf":
+        if array.dtype.kind in "biuf":
             arrays.append(array)
             return {"t": "array", "index": len(arrays) - 1,
                     "scalar": not isinstance(value, np.ndarray)}
+        return {"t": "other", "type": f"{type(value).__name__} of {array.dtype}"}
     return {"t": "other", "type": type(value).__name__}
 
 
@@ -100,9 +115,9 @@ def _rebuild(structure: dict[str, Any], arrays: list[np.ndarray]) -> Any:
     return Returned(str(structure["type"]))
 
 
-MAX_CODE = 2**20
+MAX_CODE = 2**18
 """The longest file of code the checker reads, in bytes: a page of answers is a few
-thousand."""
+thousand, and Python's parser needs about 600 times the code's size in memory."""
 
 
 def read_code(path: str | os.PathLike[str], limit: int = MAX_CODE,
@@ -139,18 +154,37 @@ def source_payload(cells: list[tuple[str, str]], fresh: bool = False) -> bytes:
     return json.dumps({"cells": cells, "fresh": fresh}).encode()
 
 
-def send(descriptor: int, data: bytes) -> None:
-    """Write one message: its length, then its bytes."""
-    os.write(descriptor, struct.pack(">Q", len(data)))
-    view = memoryview(data)
+def send(descriptor: int, data: bytes, deadline: float | None = None) -> None:
+    """Write one message, its length then its bytes, waiting until ``deadline`` at most.
+
+    With a deadline the descriptor must be non-blocking: a reader that never reads cannot
+    hold the writer past it.
+    """
+    view = memoryview(struct.pack(">Q", len(data)) + data)
     while view:
-        written = os.write(descriptor, view)
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [descriptor], [], remaining)[1]:
+                raise AnswerTimeoutError
+        try:
+            written = os.write(descriptor, view)
+        except BlockingIOError:
+            continue
         view = view[written:]
 
 
-def receive(descriptor: int, deadline: float | None = None) -> bytes:
-    """Read one message, waiting until ``deadline`` (``time.monotonic()``) at most."""
+def receive(descriptor: int, deadline: float | None = None, limit: int | None = None
+            ) -> bytes:
+    """Read one message, waiting until ``deadline`` (``time.monotonic()``) at most.
+
+    Raises
+    ------
+    ValueError
+        If the message says it is longer than ``limit`` bytes.
+    """
     (length,) = struct.unpack(">Q", _read(descriptor, 8, deadline))
+    if limit is not None and length > limit:
+        raise ValueError(f"a message of {length:,} bytes, more than {limit:,}")
     return _read(descriptor, length, deadline)
 
 
@@ -198,15 +232,18 @@ class Child:
                        "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
         command = [sys.executable, "-m", "backprop.exercises.child", str(to_child),
                    str(from_child), str(int(seconds) + 1), str(MEMORY_LIMIT), str(FILE_LIMIT)]
+        # A session of its own, so that whatever the answer starts is killed with it.
         self.process = subprocess.Popen(
             sandboxed(command, self.folder), pass_fds=(to_child, from_child),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=self.folder, env=environment)
+            cwd=self.folder, env=environment, start_new_session=True)
         os.close(to_child)
         os.close(from_child)
+        os.set_blocking(self._to_child, False)
         try:
-            send(self._to_child, json.dumps({"kind": kind, "name": name, "steps": steps}).encode())
-            send(self._to_child, payload)
+            header = json.dumps({"kind": kind, "name": name, "steps": steps}).encode()
+            self._send(header)
+            self._send(payload)
             self.loaded = self._reply()
         except BaseException:
             self.close()
@@ -222,38 +259,63 @@ class Child:
         AnswerTimeoutError
             If the wall-clock limit passed; the child is killed.
         """
+        self._send(encode(arguments))
+        data = self._reply_bytes()
         try:
-            send(self._to_child, encode(arguments))
-        except OSError:
-            raise AnswerError(self._stopped()) from None
-        return decode(self._reply_bytes())
+            return decode(data)
+        except ValueError as error:
+            self.close()
+            raise AnswerError(f"the process that ran it sent {error}") from None
 
-    def _reply(self) -> Any:
-        return json.loads(self._reply_bytes())
-
-    def _reply_bytes(self) -> bytes:
+    def _send(self, data: bytes) -> None:
         try:
-            data = receive(self._from_child, self.deadline)
+            send(self._to_child, data, self.deadline)
         except AnswerTimeoutError:
             self.close()
             raise
+        except OSError:
+            raise AnswerError(self._stopped()) from None
+
+    def _reply(self) -> Any:
+        data = self._reply_bytes()
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError):
+            self.close()
+            raise AnswerError("the process that ran it sent unreadable data") from None
+
+    def _reply_bytes(self) -> bytes:
+        try:
+            data = receive(self._from_child, self.deadline, MAX_REPLY)
+        except AnswerTimeoutError:
+            self.close()
+            raise
+        except ValueError as error:
+            self.close()
+            raise AnswerError(f"the answer's value is too large: {error}") from None
         except (EOFError, OSError, struct.error):
             raise AnswerError(self._stopped()) from None
         if data.startswith(b"!"):
-            raise AnswerError(data[1:].decode(errors="replace"))
+            raise AnswerError(data[1:].decode(errors="replace")[:500])
         return data
 
     def _stopped(self) -> str:
-        code = self.process.wait()
+        # The pipe closed; the process may live on (it closed the pipe itself): give it a
+        # moment to end, then kill it.
+        try:
+            code = self.process.wait(max(0.0, min(1.0, self.deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            self.close()
+            code = self.process.returncode
         if code < 0:
             return f"the process that ran it was stopped by signal {-code} (a limit on its "\
                    "time, memory or files)"
         return f"the process that ran it ended (exit code {code})"
 
     def close(self) -> None:
-        """Kill the child, if it still runs, and remove its folder."""
-        if self.process.poll() is None:
-            self.process.kill()
+        """Kill the child and every process it started, and remove its folder."""
+        with contextlib.suppress(OSError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         for descriptor in (self._to_child, self._from_child):
             with contextlib.suppress(OSError):

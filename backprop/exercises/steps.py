@@ -85,6 +85,9 @@ def parse_step(text: str, names: dict[str, Any]) -> sp.Basic:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         raise StepError(_unreadable(text, error.msg)) from None
+    except ValueError:
+        raise StepError("the step holds characters that are not text (a lone surrogate or "
+                        "a null)") from None
     except (RecursionError, MemoryError):
         raise StepError(f"the step is nested more than {MAX_DEPTH} levels deep") from None
     pending = [(tree.body, 1)]
@@ -341,13 +344,18 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
             return Feedback(False, f"{title}: not yet. Every step follows, but the last still "
                                    f"uses {', '.join(sorted(extra))}: write the result in "
                                    f"terms of {', '.join(sorted(exercise.result_names))}.")
-    # Working is a step before the last that is neither the result, as SymPy writes it once
-    # the names are filled in, nor a derivative still to be taken.
-    between = [step for step in steps[:-1]
-               if not step.has(sp.Derivative) and step != exercise.result]
+    # Working is a step before the last that is not a derivative still to be taken, nor the
+    # result rewritten by algebra alone: with every name a symbol that stands for nothing,
+    # a1*(a1 - y1)/a1 is still a1 - y1, and exp(-z)/(1 + exp(-z))**2 is not a*(1 - a).
+    plain = {name: sp.Symbol(name) for name in names}
+    result = parse_step(last, plain)
+    between = [text for step, text in zip(steps[:-1], texts[:-1], strict=True)
+               if not step.has(sp.Derivative)
+               and sp.simplify(parse_step(text, plain) - result) != 0]
     if not between:
         return Feedback(False, f"{title}: not yet. Show your working: write at least one "
-                               "step between the start and the result, each one "
-                               "expression that SymPy can check against the one before.")
+                               "step between the start and the result that is more than "
+                               "the result rearranged, each one expression that SymPy can "
+                               "check against the one before.")
     return Feedback(True, f"{title}: {len(steps)} steps follow, from the start to the "
                           "result.")
