@@ -489,7 +489,8 @@ def test_values_cross_from_the_child_without_pickle():
     assert back[1][1] == 1.5
     assert back[2] == np.float32(2.0)
     assert runner.decode(runner.encode("a(1 - a)")) == runner.Returned("str")
-    assert runner.decode(runner.encode(np.array([object()]))) == runner.Returned("ndarray")
+    assert runner.decode(runner.encode(np.array([object()]))) == runner.Returned(
+        "ndarray of object")
 
 
 

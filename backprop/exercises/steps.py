@@ -345,12 +345,13 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
                                    f"uses {', '.join(sorted(extra))}: write the result in "
                                    f"terms of {', '.join(sorted(exercise.result_names))}.")
     # Working is a step before the last that is not a derivative still to be taken, nor the
-    # result rewritten by algebra alone: with every name a symbol that stands for nothing,
-    # a1*(a1 - y1)/a1 is still a1 - y1, and exp(-z)/(1 + exp(-z))**2 is not a*(1 - a).
+    # result with its names written out, nor the result rewritten by algebra alone: with
+    # every name a symbol that stands for nothing, a1*(a1 - y1)/a1 is still a1 - y1, and
+    # exp(-z)/(1 + exp(-z))**2 is not a*(1 - a).
     plain = {name: sp.Symbol(name) for name in names}
     result = parse_step(last, plain)
     between = [text for step, text in zip(steps[:-1], texts[:-1], strict=True)
-               if not step.has(sp.Derivative)
+               if not step.has(sp.Derivative) and step != exercise.result
                and sp.simplify(parse_step(text, plain) - result) != 0]
     if not between:
         return Feedback(False, f"{title}: not yet. Show your working: write at least one "
