@@ -257,6 +257,8 @@ def test_a_downloaded_notebook_reads_as_plain_jupyter_in_jupyterlab(lab, browser
         assert "def answer(" in everything
     else:
         assert "def answer(" not in everything, f"a solution in the {page} notebook"
-        assert "BACKPROP_DATA_DIR" in rendered.first.text_content()
+        # JupyterLab may draw a cell before it renders its text: wait for the text.
+        playwright.expect(rendered.first).to_contain_text("BACKPROP_DATA_DIR",
+                                                          timeout=60_000)
     assert outside == []
     context.close()
