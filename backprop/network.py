@@ -4,7 +4,7 @@ Notation, for a network with :math:`L` weight matrices and a batch of :math:`N` 
 
 - :math:`a^{(0)} = X`, shape :math:`(N, I)`: the inputs, whose last column is the constant 1
   of the bias trick (so :math:`I = 785` for MNIST);
-- :math:`W^{(l)}`, shape :math:`(\text{fan\_in}, \text{fan\_out})`, maps layer
+- :math:`W^{(l)}`, shape :math:`(\text{fan_in}, \text{fan_out})`, maps layer
   :math:`l - 1` to layer :math:`l`;
 - :math:`z^{(l)} = a^{(l-1)} W^{(l)}` and :math:`a^{(l)} = f(z^{(l)})` for hidden layers,
   :math:`\hat y = a^{(L)} = \operatorname{softmax}(z^{(L)})` at the output.
@@ -179,7 +179,8 @@ def overflowing_layer(
 
     .. math::
 
-        |z^{(l)}_j| \le B_l = \max|a^{(l-1)}| \, \max_j \sum_i |W^{(l)}_{ij}|, \qquad
+        |z^{(l)}_j| \le B_l = \max|a^{(l-1)}| \, \max_j \sum_i |W^{(l)}_{ij}|,
+
         \max|a^{(l)}| \le \max\big(|f(B_l)|, |f(-B_l)|\big),
 
     from the largest input on. Only where a bound exceeds the largest number of the dtype is
@@ -306,7 +307,7 @@ class MLP:
         The hidden layers' activation: ``"sigmoid"``, ``"improved_sigmoid"`` or ``"relu"``.
     init : str
         ``"uniform"`` (:math:`U(-1, 1)`, the course's default) or ``"fan_in"``
-        (:math:`\mathcal N(0, 1/\text{fan\_in})`).
+        (:math:`\mathcal N(0, 1/\text{fan_in})`).
     seed : int
         Seeds the :class:`numpy.random.Generator` that draws the weights, layer by layer. The
         weights are drawn in float64 and then rounded to ``dtype``, so a float32 network starts

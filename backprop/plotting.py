@@ -10,12 +10,14 @@ batch to batch, so each seed's is first averaged over windows of ten steps.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
 from numpy.typing import NDArray
 
 from backprop.runs import SeededRuns
@@ -66,27 +68,35 @@ def across_seeds(
     return series[0][0][:length], values.mean(axis=0), values.min(axis=0), values.max(axis=0)
 
 
-def plot_training(groups: Sequence[SeededRuns], title: str = "") -> Figure:
+def plot_training(
+    groups: Sequence[SeededRuns], title: str = "", labels: Mapping[str, str] | None = None
+) -> Figure:
     """Loss and accuracy against training steps, one colour per configuration.
 
     The left panel shows each configuration's batch loss (smoothed over windows of
     :data:`WINDOW` steps, solid) and validation loss (dashed); the right panel its accuracy
     on the first 5,000 training images (solid) and on the validation set (dashed). Lines are
-    means over seeds; bands run from the lowest seed to the highest.
+    means over seeds; bands run from the lowest seed to the highest. One legend below the
+    panels names the colours and the two line styles, clear of the curves.
+
+    ``labels`` names a configuration (by its ``name``) as this figure's reader knows it,
+    where its own label speaks of another comparison.
     """
-    figure = Figure(figsize=(11, 4.2), layout="constrained")
+    labels = labels or {}
+    figure = Figure(figsize=(11, 4.6), layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
+    handles = []
     for group, colour in zip(groups, _colours(len(groups)), strict=True):
-        label = group.config.label
-        for axes, name, style, what in (
-            (loss_axes, "batch_loss", "-", "batches"),
-            (loss_axes, "val_loss", "--", "validation"),
-            (accuracy_axes, "train_accuracy", "-", "training"),
-            (accuracy_axes, "val_accuracy", "--", "validation"),
+        label = labels.get(group.config.name, group.config.label)
+        handles.append(Line2D([], [], color=colour, linewidth=2.5, label=label))
+        for axes, name, style in (
+            (loss_axes, "batch_loss", "-"),
+            (loss_axes, "val_loss", "--"),
+            (accuracy_axes, "train_accuracy", "-"),
+            (accuracy_axes, "val_accuracy", "--"),
         ):
             steps, means, lows, highs = across_seeds(group, name)
-            axes.plot(steps, means, color=colour, linestyle=style, linewidth=1.3,
-                      label=f"{label}: {what}")
+            axes.plot(steps, means, color=colour, linestyle=style, linewidth=1.3)
             if group.seeds > 1:
                 axes.fill_between(steps, lows, highs, color=colour, alpha=0.18, linewidth=0)
     seeds = max(group.seeds for group in groups)
@@ -101,7 +111,11 @@ def plot_training(groups: Sequence[SeededRuns], title: str = "") -> Figure:
     accuracy_axes.set_ylim(max(0.0, _lowest_accuracy(groups) - 0.02), 1.0)
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
-        axes.legend(fontsize="small")
+    handles += [Line2D([], [], color="0.3", linestyle="-",
+                       label="solid: batches (loss), training (accuracy)"),
+                Line2D([], [], color="0.3", linestyle="--", label="dashed: validation")]
+    figure.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)),
+                  frameon=False)
     if title:
         figure.suptitle(title)
     return figure
@@ -146,9 +160,92 @@ def plot_gradient_norms(groups: Sequence[SeededRuns], title: str = "") -> Figure
         axes.set(xlabel="training step (batches of 32)",
                  ylabel="gradient norm ‖∂C/∂W‖ (log scale)", title=group.config.label)
         axes.grid(alpha=0.3, which="both")
-        axes.legend(fontsize="x-small", ncol=2)
+    # One legend for every panel, below them, where it covers no line.
+    handles, names = panels[0].get_legend_handles_labels()
+    figure.legend(handles, names, loc="outside lower center", ncols=min(len(names), 11),
+                  fontsize="small", frameon=False)
     if title:
         figure.suptitle(title)
+    return figure
+
+
+def plot_activations(z: NDArray[np.floating] | None = None) -> Figure:
+    r"""Each hidden-layer activation beside its derivative, from the package's functions.
+
+    The left panel draws :math:`a = f(z)` for every activation in
+    :data:`backprop.activations.ACTIVATIONS`; the right panel :math:`f'(z)` as the backward
+    pass computes it, from :math:`a` alone.
+    """
+    from backprop.activations import ACTIVATIONS
+
+    z = np.linspace(-5, 5, 801) if z is None else np.asarray(z, dtype=float)
+    figure = Figure(figsize=(10, 3.8), layout="constrained")
+    values, slopes = figure.subplots(1, 2, sharex=True)
+    for (name, activation), colour in zip(ACTIVATIONS.items(), OKABE_ITO[1:], strict=False):
+        a = activation.function(z)
+        label = name.replace("_", " ")
+        values.plot(z, a, color=colour, linewidth=1.6, label=label)
+        slopes.plot(z, activation.derivative(a), color=colour, linewidth=1.6, label=label)
+    values.set(xlabel="z", ylabel="a = f(z)", title="The activations", ylim=(-2, 5))
+    slopes.set(xlabel="z", ylabel="f'(z), computed from a", title="Their derivatives")
+    for axes in (values, slopes):
+        axes.axhline(0, color="0.6", linewidth=0.8)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small")
+    return figure
+
+
+def plot_network(sizes: Sequence[int] = (2, 2, 2)) -> Figure:
+    r"""A small network as the derivations name it: units, weights, and the two passes.
+
+    Each unit of a layer :math:`l` shows its :math:`z^{(l)}` and :math:`a^{(l)}`, each
+    layer's weights :math:`W^{(l)}` join it to the layer before, and every unit after the
+    inputs carries its :math:`\delta^{(l)}`. Arrows below say which way each pass runs.
+    """
+    sizes = list(sizes)
+    layers = len(sizes)
+    figure = Figure(figsize=(2.2 * layers + 1, 1.1 * max(sizes) + 2.4), layout="constrained")
+    axes = figure.subplots()
+    top = (max(sizes) - 1) / 2
+    place = {(l, j): (2.6 * l, (n - 1) / 2 - j) for l, n in enumerate(sizes) for j in range(n)}
+    for l in range(1, layers):
+        for j in range(sizes[l]):
+            for i in range(sizes[l - 1]):
+                (x0, y0), (x1, y1) = place[l - 1, i], place[l, j]
+                axes.annotate("", (x1 - 0.42, y1), (x0 + 0.42, y0), arrowprops={
+                    "arrowstyle": "-|>", "color": "0.55", "linewidth": 1, "shrinkA": 0,
+                    "shrinkB": 0})
+        x = 2.6 * (l - 0.5)
+        axes.text(x, top + 0.6, f"$W^{{({l})}}$", ha="center", fontsize=13)
+    for (l, j), (x, y) in place.items():
+        first, last = l == 0, l == layers - 1
+        colour = "#E69F00" if first else "#0072B2" if not last else "#009E73"
+        axes.add_patch(Circle((x, y), 0.42, facecolor="white", edgecolor=colour,
+                              linewidth=2))
+        if first:
+            axes.text(x, y, f"$x_{j + 1}$", ha="center", va="center", fontsize=13)
+            continue
+        axes.text(x, y + 0.08, f"$z^{{({l})}}_{j + 1}$", ha="center", va="bottom",
+                  fontsize=10)
+        axes.text(x, y - 0.02, f"$a^{{({l})}}_{j + 1}$", ha="center", va="top", fontsize=10)
+        axes.text(x + 0.5, y + 0.3, f"$\\delta^{{({l})}}_{j + 1}$", color="#D55E00",
+                  fontsize=11)
+    names = ["inputs"] + ["hidden layer"] * (layers - 2) + ["outputs (softmax)"]
+    for l, name in enumerate(names):
+        axes.text(2.6 * l, -top - 0.62, name, ha="center", va="top", fontsize=10, color="0.3")
+    right, bottom = 2.6 * (layers - 1), -top - 1.4
+    axes.annotate("", (right, bottom), (0, bottom), arrowprops={
+        "arrowstyle": "-|>", "color": "#0072B2", "linewidth": 1.5})
+    axes.text(right / 2, bottom + 0.1, "forward pass: $z = a W$, $a = f(z)$", ha="center",
+              va="bottom", color="#0072B2", fontsize=10)
+    axes.annotate("", (0, bottom - 0.55), (right, bottom - 0.55), arrowprops={
+        "arrowstyle": "-|>", "color": "#D55E00", "linewidth": 1.5})
+    axes.text(right / 2, bottom - 0.65, "backward pass: $\\delta$ from the outputs back",
+              ha="center", va="top", color="#D55E00", fontsize=10)
+    axes.set_xlim(-0.8, right + 1.1)
+    axes.set_ylim(bottom - 1.0, top + 1.0)
+    axes.set_aspect("equal")
+    axes.axis("off")
     return figure
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +36,8 @@ _FIXED = ("run", "label", "parameters")
 
 
 def summary_table(
-    groups: Sequence[SeededRuns], columns: Sequence[str] | None = None, ranges: bool = True
+    groups: Sequence[SeededRuns], columns: Sequence[str] | None = None, ranges: bool = True,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """A Markdown table of the runs' final figures, one row per configuration.
 
@@ -49,6 +52,9 @@ def summary_table(
     ranges : bool
         Show each figure's range across seeds; without, only "mean ± standard deviation",
         for a table narrow enough for a page.
+    labels : mapping, optional
+        The "what changes" of a configuration (by its ``name``) as this table's reader knows
+        it, where its own label speaks of another comparison.
 
     Raises
     ------
@@ -68,7 +74,8 @@ def summary_table(
         titles.insert(sum(key in ("run", "label") for key in columns), "seeds")
     rows = ["| " + " | ".join(titles) + " |", "|" + "|".join(" --- " for _ in titles) + "|"]
     for group in groups:
-        cells = [_cell(group, key, ranges) for key in columns]
+        cells = [(labels or {}).get(group.config.name, _cell(group, key, ranges))
+                 if key == "label" else _cell(group, key, ranges) for key in columns]
         if len(titles) > len(columns):
             cells.insert(titles.index("seeds"), str(group.seeds))
         rows.append("| " + " | ".join(cells) + " |")
@@ -84,10 +91,22 @@ def _cell(group: SeededRuns, key: str, ranges: bool) -> str:
         reasons = [summary[key] for summary in summaries]
         return ", ".join(f"{reason}: {reasons.count(reason)}" for reason in sorted(set(reasons)))
     values = np.array([summary[key] for summary in summaries], dtype=float)
+    form = summary_format(form, float(values.std(ddof=1)))
     cell = f"{form.format(values.mean())} ± {form.format(values.std(ddof=1))}"
     if ranges:
         cell += f" ({form.format(values.min())} to {form.format(values.max())})"
     return cell
+
+
+def summary_format(form: str, spread: float) -> str:
+    """A fixed-point format with the decimals to show ``spread`` to one significant figure.
+
+    "0.0008 ± 0.00003", never "0.0008 ± 0.0000".
+    """
+    found = re.fullmatch(r"\{:\.(\d)f\}", form)
+    if found is None or not 0 < spread < 10 ** -int(found[1]):
+        return form
+    return f"{{:.{min(8, -math.floor(math.log10(spread)))}f}}"
 
 
 def steps_to_accuracy(result: RunResult, threshold: float) -> int | None:

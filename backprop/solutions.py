@@ -22,7 +22,7 @@ def improved_sigmoid_derivative(a):
 
 
 def softmax(z):
-    """Row-wise softmax, shifted by each row's largest logit so that nothing overflows."""
+    """Row-wise softmax, shifted by each row's largest logit: no overflow."""
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
@@ -38,12 +38,12 @@ def one_hot(labels, num_classes):
 
 
 def output_delta(targets, outputs):
-    """dC/dz at the softmax output for the mean cross-entropy: (y_hat - y) / N."""
+    """dC/dz at the softmax output, for the mean cross-entropy."""
     return (outputs - targets) / len(outputs)
 
 
 def backward(weights, X, targets):
-    """Every weight gradient, by the delta recurrence, for sigmoid hidden layers."""
+    """Every weight gradient, by the delta recurrence (sigmoid layers)."""
     a = [X]
     for W in weights[:-1]:
         a.append(1 / (1 + np.exp(-(a[-1] @ W))))
@@ -67,7 +67,8 @@ def momentum_step(weights, velocity, gradient, learning_rate, momentum):
 
 def parameter_count(layer_sizes):
     """One weight per pair of units in consecutive layers."""
-    return sum(layer_sizes[l - 1] * layer_sizes[l] for l in range(1, len(layer_sizes)))
+    sizes = layer_sizes
+    return sum(sizes[l - 1] * sizes[l] for l in range(1, len(sizes)))
 
 
 def delta_norms(weights, X, targets):

@@ -35,6 +35,7 @@ extensions = [
     # Collapses each exercise's solution until the reader asks for it.
     "sphinx_togglebutton",
     "notebook_downloads",
+    "chapter_times",
 ]
 
 bibtex_bibfiles = ["references.bib"]
@@ -80,6 +81,7 @@ html_theme_options = {
     "use_download_button": True,
     "show_toc_level": 2,
     "home_page_in_toc": True,
+    **({"repository_url": _REPOSITORY, "use_repository_button": True} if _REPOSITORY else {}),
 }
 html_last_updated_fmt = None
 # A first visit has no stored colour mode; without a default the theme logs a console error.
@@ -90,7 +92,12 @@ html_css_files = ["backprop.css"]
 exclude_patterns = ["_build", "_ext", "jupyter_execute", ".jupyter_cache",
                     "**.ipynb_checkpoints"]
 
-myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "substitution"]
+# The landing page names the repository the book was built from, where the build knows it.
+myst_substitutions = {
+    "repository": f"<{_REPOSITORY}>" if _REPOSITORY else "the repository this book was built "
+                  "from (your teacher or the hosting page names it)",
+}
 myst_heading_anchors = 3
 
 # Progress displays stay out of the executed pages; a downloaded notebook shows them.

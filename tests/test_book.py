@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 CHAPTERS = sorted(path for path in DOCS.glob("*.md") if path.read_text().startswith("---"))
 
@@ -22,3 +24,28 @@ def test_every_chapter_trains_the_seeds_the_book_command_trains():
         for line in chapter.read_text().splitlines():
             if line.startswith("SEEDS = "):
                 assert line == f"SEEDS = {BOOK_SEEDS}", chapter.name
+
+
+def test_every_visible_code_line_fits_80_columns():
+    jupytext = pytest.importorskip("jupytext", reason="the book's tests need the docs extra")
+    wide = []
+    for chapter in CHAPTERS + sorted((DOCS / "exercises").glob("*.md")):
+        for cell in jupytext.read(chapter).cells:
+            tags = cell.metadata.get("tags", [])
+            if cell.cell_type != "code" or {"remove-cell", "remove-input"} & set(tags):
+                continue
+            wide += [f"{chapter.name}: {line}" for line in cell.source.splitlines()
+                     if len(line) > 80]
+    assert wide == []
+
+
+def test_the_api_reference_leaves_the_solutions_out():
+    assert "backprop.solutions" not in (DOCS / "api.md").read_text().replace(
+        "answers, `backprop.solutions`, are left out", "")
+
+
+def test_the_landing_page_times_every_chapter_that_trains():
+    index = (DOCS / "index.md").read_text()
+    listed = index.split("```{chapter-times}")[1].split("```")[0].split()
+    training = [path.stem for path in CHAPTERS if "reports.training_time(" in path.read_text()]
+    assert sorted(listed) == sorted(training)

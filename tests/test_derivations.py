@@ -28,6 +28,15 @@ def test_every_derivation_renders(name):
     assert derivation.claim_latex()
 
 
+@pytest.mark.parametrize("name", list(DERIVATIONS))
+def test_a_page_shows_each_step_with_its_reason_beneath_it(name):
+    derivation = DERIVATIONS[name]
+    blocks = derivation.markdown().split("\n\n")
+    assert len(blocks) == 2 * len(derivation.steps)
+    assert all(block.startswith("$$\n") for block in blocks[::2])
+    assert blocks[1::2] == [f"*{step.text}*" for step in derivation.steps]
+
+
 # A proof that cannot fail proves nothing: wrong claims, steps and code must fail.
 
 sigma, z = activation_proofs.sigma, activation_proofs.z
@@ -170,3 +179,15 @@ def test_the_equal_width_lies_between_59_and_60():
     assert network.count_parameters([below, below, 10]) < target
     assert network.count_parameters([above, above, 10]) > target
 
+
+
+def test_a_page_shows_each_function_s_code_once_and_links_back_after():
+    from backprop.derivations.core import implementations_markdown
+
+    shown = {}
+    pages = [implementations_markdown(name, shown) for name in DERIVATIONS]
+    page = "\n".join(pages)
+    for target, label in shown.items():
+        assert page.count(f"- `{target}`:\n") == 1
+        repeats = sum(name.justifies.count(target) for name in DERIVATIONS.values()) - 1
+        assert page.count(f"- `{target}`, shown with {{ref}}`{label}`.") == repeats

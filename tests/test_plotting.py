@@ -34,11 +34,20 @@ def test_training_figure(results):
     assert loss.get_xlabel()
     assert loss.get_ylabel() == "cross-entropy loss"
     assert accuracy.get_ylabel() == "accuracy"
-    labels = [text.get_text() for text in loss.get_legend().get_texts()]
-    assert labels == [f"{r.config.label}: {part}" for r in results
-                      for part in ("batches", "validation")]
+    [legend] = figure.legends
+    labels = [text.get_text() for text in legend.get_texts()]
+    assert labels[: len(results)] == [r.config.label for r in results]
+    assert labels[len(results):] == ["solid: batches (loss), training (accuracy)",
+                                     "dashed: validation"]
+    assert loss.get_legend() is None
     colours = {line.get_color() for line in loss.get_lines()}
     assert colours == set(plotting.OKABE_ITO[: len(results)])
+
+
+def test_a_figure_may_name_a_configuration_as_its_reader_knows_it(results):
+    renamed = {results[0].config.name: "the baseline"}
+    figure = plotting.plot_training(results, labels=renamed)
+    assert figure.legends[0].get_texts()[0].get_text() == "the baseline"
 
 
 def test_curves_are_means_over_seeds_with_their_range(results):

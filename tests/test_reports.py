@@ -49,3 +49,15 @@ def test_analysis_helpers(data, tmp_path):
     assert reports.steps_to_accuracy(result, 1.01) is None
     norms = result.gradient_norms[0]
     assert reports.gradient_ratio(result, 0) == norms[0] / norms[-1]
+
+
+def test_a_table_may_name_a_configuration_as_its_reader_knows_it(data, tmp_path):
+    groups = run_experiment("task2", data, tmp_path, epochs=1)
+    renamed = {groups[0].config.name: "the baseline"}
+    table = reports.summary_table(groups, ["label"], labels=renamed)
+    assert table.splitlines()[2].startswith("| the baseline |")
+
+
+def test_a_spread_smaller_than_the_format_shows_is_not_zero():
+    assert reports.summary_format("{:.4f}", 0.00003).format(0.00003) == "0.00003"
+    assert reports.summary_format("{:.4f}", 0.003) == "{:.4f}"

@@ -113,6 +113,18 @@ class Derivation:
             lines.append(f"{lhs} &= {sp.latex(step.rhs)} && {prose_latex(step.text)}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
+    def markdown(self) -> str:
+        """The steps for a page: each equation displayed, its reason in prose beneath it.
+
+        Beside its step a reason makes the block as wide as the longest reason; beneath it,
+        the prose wraps to the column, and a long equation alone scrolls.
+        """
+        blocks = []
+        for step in self.steps:
+            lhs = f"{sp.latex(step.lhs)} = " if step.lhs is not None else r"\quad = "
+            blocks.append(f"$$\n{lhs}{sp.latex(step.rhs)}\n$$\n\n*{step.text}*")
+        return "\n\n".join(blocks)
+
     def claim_latex(self) -> str:
         """The claim alone, in LaTeX."""
         return sp.latex(self.claim)
@@ -258,6 +270,24 @@ def implementation_source(name: str) -> str:
     if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
         del lines[first.lineno - 1 : first.end_lineno]
     return "\n".join(lines)
+
+
+def implementations_markdown(name: str, shown: dict[str, str]) -> str:
+    """The functions a derivation's proof ran, as Markdown for a page.
+
+    A function's code appears the first time the page shows it; later, a link leads back to
+    it. ``shown`` maps each function already shown to the label of the derivation it was
+    shown under (``derivation-NAME``), and is updated.
+    """
+    parts = ["The proof ran these functions of the package on SymPy symbols:"]
+    for target in DERIVATIONS[name].justifies:
+        if target in shown:
+            parts.append(f"- `{target}`, shown with {{ref}}`{shown[target]}`.")
+            continue
+        shown[target] = f"derivation-{name}"
+        parts.append(f"- `{target}`:\n\n  ```python\n"
+                     + textwrap.indent(implementation_source(target), "  ") + "\n  ```")
+    return "\n".join(parts)
 
 
 def qualified_name(obj: object) -> str:

@@ -91,6 +91,11 @@ def standalone(
             cell.source = to_jupyter(with_glue(cell.source, glue), docname, links)
             if not cell.source.strip():
                 continue
+        # Markdown a cell displays is MyST too (a {ref} back to a function's code).
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = to_jupyter(data["text/markdown"], docname, links)
         hidden = cell.metadata.setdefault("jupyter", {})
         if tags & {"remove-input", "hide-input"}:
             hidden["source_hidden"] = True
@@ -131,7 +136,7 @@ def first_cell(
     if runs:
         lines += [
             f"- **Time**: when the book was built, its {runs:,} training runs took "
-            f"{_duration(run_seconds)} of one core in all; here they spread over every core. "
+            f"{duration(run_seconds)} of one core in all; here they spread over every core. "
             "They are saved in a `results` folder beside the notebook (or where "
             "`BACKPROP_RESULTS_DIR` points) and served from there when you run it again.",
             "- **A quick first run**: insert a cell above the first one, run "
@@ -139,11 +144,12 @@ def first_cell(
         ]
     if runtime is not None:
         with_runs = " with its runs already stored" if runs else ""
-        lines.append(f"- The page itself executed in {_duration(runtime)}{with_runs}.")
+        lines.append(f"- The page itself executed in {duration(runtime)}{with_runs}.")
     return "\n".join(lines)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """Seconds as a reader reads them: s, min or h."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
