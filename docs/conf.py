@@ -126,7 +126,8 @@ nb_execution_cache_path = str(
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_type_aliases = {"ArrayLike": "ArrayLike", "DTypeLike": "DTypeLike", "Array": "Array"}
+autodoc_type_aliases = {"ArrayLike": "ArrayLike", "DTypeLike": "DTypeLike",
+                        "Array": "numpy.ndarray"}
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 # Attributes as fields of their class, not as objects autodoc would describe a second time.

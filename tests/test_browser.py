@@ -74,11 +74,11 @@ def browser():
 
 # Two glued equations per derivation on the first chapter; the equal width on topology.
 TYPESET_AT_LEAST = {"backpropagation": 26, "topology": 1, "tricks": 1}
-FIGURES = {"mnist": 2, "one-hidden-layer": 1, "tricks": 1, "topology": 2, "performance": 1,
-           "vanishing-gradients": 2}
+FIGURES = {"backpropagation": 2, "mnist": 2, "one-hidden-layer": 1, "tricks": 1, "topology": 2,
+           "performance": 1, "vanishing-gradients": 2}
 PAGES = ["index", "backpropagation", "mnist", "one-hidden-layer", "tricks", "topology",
          "performance", "vanishing-gradients", "api", "reproducibility",
-         "exercises/backpropagation", "exercises/tricks", "references"]
+         "exercises/backpropagation", "exercises/tricks", "references", "teachers"]
 
 
 def stay_local(tab):
@@ -128,6 +128,49 @@ def test_page_renders_offline(site, browser, page):
 
 CHAPTERS = ["backpropagation", "mnist", "one-hidden-layer", "tricks", "topology",
             "vanishing-gradients", "performance"]
+
+# Elements that would scroll sideways: code, outputs, tables and displayed equations.
+WIDE = """() => [...document.querySelectorAll(
+    'main pre, main table, main mjx-container[display="true"]')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.tagName + ': ' + e.textContent.slice(0, 60))"""
+
+
+def test_the_book_has_ten_figures_or_more():
+    assert sum(FIGURES.values()) >= 10
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_nothing_is_wider_than_the_column(site, browser, page):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.goto(f"{site}/{page}.html", wait_until="networkidle")
+    tab.evaluate("() => window.MathJax ? window.MathJax.startup.promise : null")
+    assert tab.evaluate(WIDE) == []
+    tab.set_viewport_size({"width": 390, "height": 844})
+    assert tab.evaluate("() => document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_the_api_reference_documents_no_solution(site, browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(f"{site}/api.html")
+    assert tab.locator('[id^="backprop.solutions"]').count() == 0
+    context.close()
+
+
+def test_the_backpropagation_chapter_shows_each_function_once(site, browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(f"{site}/backpropagation.html")
+    code = tab.locator("main pre").all_inner_texts()
+    defined = [name for block in code for name in re.findall(r"^def (\w+)\(", block, re.M)]
+    assert defined, "the chapter shows no function's code"
+    # Every exercise's folded solution is a function named answer.
+    repeated = {name for name in defined if defined.count(name) > 1} - {"answer"}
+    assert repeated == set()
+    context.close()
 
 
 @pytest.mark.parametrize("page", CHAPTERS)

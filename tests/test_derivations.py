@@ -31,10 +31,12 @@ def test_every_derivation_renders(name):
 @pytest.mark.parametrize("name", list(DERIVATIONS))
 def test_a_page_shows_each_step_with_its_reason_beneath_it(name):
     derivation = DERIVATIONS[name]
-    blocks = derivation.markdown().split("\n\n")
-    assert len(blocks) == 2 * len(derivation.steps)
-    assert all(block.startswith("$$\n") for block in blocks[::2])
-    assert blocks[1::2] == [f"*{step.text}*" for step in derivation.steps]
+    block, reasons = derivation.markdown().split("\n\n")
+    assert block.startswith("$$\n\\begin{aligned}")
+    assert block.count("&=") == len(derivation.steps)
+    marks = [f"({letter})" for letter in "abcdefghijklmnopqrstuvwxyz"]
+    assert reasons.splitlines() == [f"- {mark} {step.text}" for mark, step
+                                    in zip(marks, derivation.steps, strict=False)]
 
 
 # A proof that cannot fail proves nothing: wrong claims, steps and code must fail.
@@ -191,3 +193,15 @@ def test_a_page_shows_each_function_s_code_once_and_links_back_after():
         assert page.count(f"- `{target}`:\n") == 1
         repeats = sum(name.justifies.count(target) for name in DERIVATIONS.values()) - 1
         assert page.count(f"- `{target}`, shown with {{ref}}`{label}`.") == repeats
+
+
+def test_the_book_writes_the_loss_s_derivatives_as_partial_and_w_ji_as_the_course_does():
+    from backprop.derivations.core import book_latex
+
+    w, z, C = sp.IndexedBase("w"), sp.IndexedBase("z"), sp.Symbol("C")
+    j, i, m = sp.symbols("j i m")
+    assert book_latex(sp.Derivative(C, w[j, i])) == r"\frac{\partial C}{\partial {w}_{ji}}"
+    assert book_latex(sp.Derivative(C, z[m])) == r"\frac{\partial C}{\partial {z}_{m}}"
+    assert book_latex(sp.Derivative(sp.sin(z[m]) * C, z[m])).startswith(r"\frac{\partial")
+    assert book_latex(sp.Derivative(sp.Function("f")(sp.Symbol("x")), sp.Symbol("x"))) == \
+        sp.latex(sp.Derivative(sp.Function("f")(sp.Symbol("x")), sp.Symbol("x")))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
 
 
 @dataclass(frozen=True)
@@ -109,25 +110,29 @@ class Derivation:
         r"""The claim and its steps as a LaTeX ``aligned`` block, each step's prose beside it."""
         lines = []
         for step in self.steps:
-            lhs = sp.latex(step.lhs) if step.lhs is not None else ""
-            lines.append(f"{lhs} &= {sp.latex(step.rhs)} && {prose_latex(step.text)}")
+            lhs = book_latex(step.lhs) if step.lhs is not None else ""
+            lines.append(f"{lhs} &= {book_latex(step.rhs)} && {prose_latex(step.text)}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
     def markdown(self) -> str:
-        """The steps for a page: each equation displayed, its reason in prose beneath it.
+        """The steps for a page: the equations aligned, each marked, and the reasons below.
 
-        Beside its step a reason makes the block as wide as the longest reason; beneath it,
-        the prose wraps to the column, and a long equation alone scrolls.
+        Beside its step a reason makes the block as wide as the longest reason; below, in
+        a list keyed by the marks (a), (b), ..., it wraps to the column.
         """
-        blocks = []
-        for step in self.steps:
-            lhs = f"{sp.latex(step.lhs)} = " if step.lhs is not None else r"\quad = "
-            blocks.append(f"$$\n{lhs}{sp.latex(step.rhs)}\n$$\n\n*{step.text}*")
-        return "\n\n".join(blocks)
+        marks = [f"({chr(ord('a') + index)})" for index in range(len(self.steps))]
+        lines = []
+        for step, mark in zip(self.steps, marks, strict=True):
+            lhs = book_latex(step.lhs) if step.lhs is not None else ""
+            lines.append(f"{lhs} &= {book_latex(step.rhs)} && \\text{{{mark}}}")
+        block = "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
+        reasons = [f"- {mark} {step.text}" for step, mark in zip(self.steps, marks,
+                                                                    strict=True)]
+        return block + "\n\n" + "\n".join(reasons)
 
     def claim_latex(self) -> str:
         """The claim alone, in LaTeX."""
-        return sp.latex(self.claim)
+        return book_latex(self.claim)
 
     def _substitute(self, expression: sp.Basic) -> sp.Basic:
         for name, meaning in self.definitions.items():
@@ -136,6 +141,34 @@ class Derivation:
             else:
                 expression = expression.subs(name, meaning)
         return expression.doit()
+
+
+class BookLatexPrinter(LatexPrinter):
+    r"""SymPy's LaTeX in the book's notation: :math:`\partial C/\partial w_{ji}`.
+
+    The loss depends on every weight and logit, so a derivative with respect to one indexed
+    variable is a partial one, however SymPy sees the expression; and an index pair of single
+    letters is written together, as the course writes :math:`w_{ji}`.
+    """
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:  # noqa: N802 -- SymPy dispatches by name
+        if not any(isinstance(variable, sp.Indexed) for variable in expr.variables):
+            return super()._print_Derivative(expr)
+        below = " ".join(rf"\partial {self._print(variable)}" for variable in expr.variables)
+        order = len(expr.variables)
+        above = r"\partial" if order == 1 else rf"\partial^{{{order}}}"
+        return rf"\frac{{{above} {self._print(expr.expr)}}}{{{below}}}"
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:  # noqa: N802 -- as above
+        indices = [self._print(index) for index in expr.indices]
+        if len(indices) > 1 and all(len(index) == 1 for index in indices):
+            return f"{{{self._print(expr.base)}}}_{{{''.join(indices)}}}"
+        return super()._print_Indexed(expr)
+
+
+def book_latex(expression: sp.Basic) -> str:
+    """An expression in the book's notation (:class:`BookLatexPrinter`)."""
+    return BookLatexPrinter().doprint(expression)
 
 
 def prose_latex(text: str) -> str:
