@@ -23,7 +23,8 @@ from backprop.derivations.symbolic import matrix, targets
 K = sp.Symbol("K", integer=True, positive=True)
 j, k, m = sp.symbols("j k m", integer=True, positive=True)
 z = sp.IndexedBase("z", real=True)
-a = sp.IndexedBase("a", real=True)
+# The softmax's outputs are the network's: written \hat y, as backprop.network writes them.
+a = sp.IndexedBase(r"\hat{y}", real=True)
 y = sp.IndexedBase("y", real=True)
 C = sp.Symbol("C")
 c = sp.Symbol("c", real=True)
@@ -109,7 +110,7 @@ SOFTMAX_JACOBIAN = register(
                  "for $k = m$: the other classes' terms sum to $R$, free of $z_m$",
                  lhs=sp.Derivative(a[m], z[m]), checked=False),
             Step(sp.exp(z_m) * R / (sp.exp(z_m) + R) ** 2, "quotient rule"),
-            Step(a[m] * (1 - a[m]), "since $R / (e^{z_m} + R) = 1 - a_m$", checked=False),
+            Step(a[m] * (1 - a[m]), "since $R / (e^{z_m} + R) = 1 - \\hat y_m$", checked=False),
             Step(sp.Derivative(sp.exp(z_k) / (sp.exp(z_k) + sp.exp(z_m) + R), z_m),
                  "for $k \\ne m$: only the denominator depends on $z_m$",
                  lhs=sp.Derivative(a[k], z[m]), checked=False),
@@ -160,7 +161,7 @@ SOFTMAX_CROSS_ENTROPY = register(
                  lhs=C, checked=False),
             Step(-sp.Sum(y[k] * z[k], (k, 1, K))
                  + sp.Sum(y[k], (k, 1, K)) * sp.log(sp.Sum(sp.exp(z[j]), (j, 1, K))),
-                 "$\\log a_k = z_k - \\log \\sum_j e^{z_j}$", checked=False),
+                 "$\\log \\hat y_k = z_k - \\log \\sum_j e^{z_j}$", checked=False),
             Step(-sp.Sum(y[k] * z[k], (k, 1, K)) + sp.log(sp.Sum(sp.exp(z[j]), (j, 1, K))),
                  "the targets sum to 1 (one-hot, or any distribution)", checked=False),
             Step(-y[m] + sp.exp(z[m]) / sp.Sum(sp.exp(z[j]), (j, 1, K)),
