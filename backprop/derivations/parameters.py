@@ -47,8 +47,18 @@ def equal_width(inputs: sp.Basic = I, hidden: sp.Basic = J, classes: sp.Basic = 
     return positive
 
 
+# The quadratic and its root as a reader writes them, with s = I + K + 1 kept whole: the
+# instances prove that this root is the one SymPy solved for.
+_S = I + K + 1
+QUADRATIC = sp.Add(h**2, _S * h, -J * _S, evaluate=False)
+ROOT = sp.Mul(sp.Rational(1, 2), sp.Add(sp.sqrt(_S**2 + 4 * J * _S), -_S, evaluate=False),
+              evaluate=False)
+
+
 def _equal_width_instances() -> Iterator[sp.Basic]:
     yield parameters_two_hidden(I, equal_width(), K) - parameters_one_hidden(I, J, K)
+    yield ROOT - equal_width()
+    yield QUADRATIC - (parameters_two_hidden(I, h, K) - parameters_one_hidden(I, J, K))
 
 
 PARAMETER_COUNT = register(
@@ -81,14 +91,14 @@ EQUAL_WIDTH = register(
         title="Two hidden layers with the parameters of one",
         # The claim a reader reads is the root; what is proved is that, put back into the
         # package's count of two layers, it gives the count of one (the instances).
-        claim=sp.Eq(h, equal_width()),
+        claim=sp.Eq(h, ROOT),
         steps=(
             Step(parameters_one_hidden(I, J, K),
                  "ask two hidden layers of width $h$ for as many weights as one of $J$",
                  lhs=parameters_two_hidden(I, h, K), checked=False),
-            Step(sp.Integer(0), "a quadratic in $h$",
-                 lhs=h**2 + (I + 1 + K) * h - parameters_one_hidden(I, J, K), checked=False),
-            Step(equal_width(), "its positive root", lhs=h, checked=False),
+            Step(sp.Integer(0), "a quadratic in $h$: the count of one layer is $J (I + K + 1)$",
+                 lhs=QUADRATIC, checked=False),
+            Step(ROOT, "its positive root", lhs=h, checked=False),
         ),
         scope=(
             "for every I, J and K: the root SymPy finds now, with the package's "
