@@ -1,11 +1,11 @@
 r"""Weight initialisation: the course's uniform default and LeCun's fan-in rule.
 
-A weight matrix of shape :math:`(\text{fan_in}, \text{fan_out})` feeds each of its
+A weight matrix of shape :math:`(\mathrm{fan\_in}, \mathrm{fan\_out})` feeds each of its
 ``fan_out`` units a sum of ``fan_in`` products. With inputs of unit variance, the sum's
 variance is ``fan_in`` times the weights' variance: weights drawn from :math:`U(-1, 1)`
 (variance :math:`1/3`) give the 785 inputs of the first layer a pre-activation spread of
 about :math:`\sqrt{785/3} \approx 16`, deep in the flat tails of the sigmoid. The fan-in rule
-draws weights with variance :math:`1/\text{fan_in}`, so that the sum has unit variance.
+draws weights with variance :math:`1/\mathrm{fan\_in}`, so that the sum has unit variance.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def uniform(rng: np.random.Generator, fan_in: int, fan_out: int) -> NDArray[np.f
 
 
 def fan_in(rng: np.random.Generator, fan_in: int, fan_out: int) -> NDArray[np.float64]:
-    r"""Weights drawn from :math:`\mathcal N(0, 1/\text{fan_in})`: LeCun's fan-in rule.
+    r"""Weights drawn from :math:`\mathcal N(0, 1/\mathrm{fan\_in})`: LeCun's fan-in rule.
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ Notation, for a network with :math:`L` weight matrices and a batch of :math:`N` 
 
 - :math:`a^{(0)} = X`, shape :math:`(N, I)`: the inputs, whose last column is the constant 1
   of the bias trick (so :math:`I = 785` for MNIST);
-- :math:`W^{(l)}`, shape :math:`(\text{fan_in}, \text{fan_out})`, maps layer
+- :math:`W^{(l)}`, shape :math:`(\mathrm{fan\_in}, \mathrm{fan\_out})`, maps layer
   :math:`l - 1` to layer :math:`l`;
 - :math:`z^{(l)} = a^{(l-1)} W^{(l)}` and :math:`a^{(l)} = f(z^{(l)})` for hidden layers,
   :math:`\hat y = a^{(L)} = \operatorname{softmax}(z^{(L)})` at the output.
@@ -307,7 +307,7 @@ class MLP:
         The hidden layers' activation: ``"sigmoid"``, ``"improved_sigmoid"`` or ``"relu"``.
     init : str
         ``"uniform"`` (:math:`U(-1, 1)`, the course's default) or ``"fan_in"``
-        (:math:`\mathcal N(0, 1/\text{fan_in})`).
+        (:math:`\mathcal N(0, 1/\mathrm{fan\_in})`).
     seed : int
         Seeds the :class:`numpy.random.Generator` that draws the weights, layer by layer. The
         weights are drawn in float64 and then rounded to ``dtype``, so a float32 network starts

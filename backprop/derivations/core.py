@@ -153,17 +153,17 @@ class BookLatexPrinter(LatexPrinter):
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:  # noqa: N802 -- SymPy dispatches by name
         if not any(isinstance(variable, sp.Indexed) for variable in expr.variables):
-            return super()._print_Derivative(expr)
-        below = " ".join(rf"\partial {self._print(variable)}" for variable in expr.variables)
+            return LatexPrinter().doprint(expr)
+        below = " ".join(rf"\partial {self.doprint(variable)}" for variable in expr.variables)
         order = len(expr.variables)
         above = r"\partial" if order == 1 else rf"\partial^{{{order}}}"
-        return rf"\frac{{{above} {self._print(expr.expr)}}}{{{below}}}"
+        return rf"\frac{{{above} {self.doprint(expr.expr)}}}{{{below}}}"
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:  # noqa: N802 -- as above
-        indices = [self._print(index) for index in expr.indices]
+        indices = [self.doprint(index) for index in expr.indices]
         if len(indices) > 1 and all(len(index) == 1 for index in indices):
-            return f"{{{self._print(expr.base)}}}_{{{''.join(indices)}}}"
-        return super()._print_Indexed(expr)
+            return f"{{{self.doprint(expr.base)}}}_{{{''.join(indices)}}}"
+        return LatexPrinter().doprint(expr)
 
 
 def book_latex(expression: sp.Basic) -> str:

@@ -50,15 +50,16 @@ def equal_width(inputs: sp.Basic = I, hidden: sp.Basic = J, classes: sp.Basic = 
 # The quadratic and its root as a reader writes them, with s = I + K + 1 kept whole: the
 # instances prove that this root is the one SymPy solved for.
 _S = I + K + 1
-QUADRATIC = sp.Add(h**2, _S * h, -J * _S, evaluate=False)
-ROOT = sp.Mul(sp.Rational(1, 2), sp.Add(sp.sqrt(_S**2 + 4 * J * _S), -_S, evaluate=False),
+QUADRATIC = sp.Add(h**2, _S * h, evaluate=False)
+ROOT = sp.Mul(sp.Rational(1, 2), sp.Add(sp.sqrt(_S * (_S + 4 * J)), -_S, evaluate=False),
               evaluate=False)
 
 
 def _equal_width_instances() -> Iterator[sp.Basic]:
     yield parameters_two_hidden(I, equal_width(), K) - parameters_one_hidden(I, J, K)
     yield ROOT - equal_width()
-    yield QUADRATIC - (parameters_two_hidden(I, h, K) - parameters_one_hidden(I, J, K))
+    yield (QUADRATIC - J * _S) - (parameters_two_hidden(I, h, K)
+                                  - parameters_one_hidden(I, J, K))
 
 
 PARAMETER_COUNT = register(
@@ -96,7 +97,7 @@ EQUAL_WIDTH = register(
             Step(parameters_one_hidden(I, J, K),
                  "ask two hidden layers of width $h$ for as many weights as one of $J$",
                  lhs=parameters_two_hidden(I, h, K), checked=False),
-            Step(sp.Integer(0), "a quadratic in $h$: the count of one layer is $J (I + K + 1)$",
+            Step(J * _S, "a quadratic in $h$: both sides gathered",
                  lhs=QUADRATIC, checked=False),
             Step(ROOT, "its positive root", lhs=h, checked=False),
         ),
