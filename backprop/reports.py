@@ -37,7 +37,7 @@ _FIXED = ("run", "label", "parameters")
 
 def summary_table(
     groups: Sequence[SeededRuns], columns: Sequence[str] | None = None, ranges: bool = True,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None, by_figure: bool = False,
 ) -> str:
     """A Markdown table of the runs' final figures, one row per configuration.
 
@@ -55,6 +55,9 @@ def summary_table(
     labels : mapping, optional
         The "what changes" of a configuration (by its ``name``) as this table's reader knows
         it, where its own label speaks of another comparison.
+    by_figure : bool
+        One row per figure and one column per configuration: the layout that fits a page
+        when there are more figures than configurations.
 
     Raises
     ------
@@ -68,6 +71,8 @@ def summary_table(
     for key in columns:
         if key not in SUMMARY_COLUMNS:
             raise ValueError(f"unknown column {key!r}; choose from {', '.join(SUMMARY_COLUMNS)}")
+    if by_figure:
+        return _by_figure(groups, columns, ranges, labels or {})
     titles = [SUMMARY_COLUMNS[key][0] for key in columns]
     if any(group.seeds > 1 for group in groups):
         # After the columns that name the run, before its figures.
@@ -79,6 +84,20 @@ def summary_table(
         if len(titles) > len(columns):
             cells.insert(titles.index("seeds"), str(group.seeds))
         rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def _by_figure(groups: Sequence[SeededRuns], columns: Sequence[str], ranges: bool,
+               labels: Mapping[str, str]) -> str:
+    names = [labels.get(group.config.name, group.config.label) for group in groups]
+    rows = ["| figure | " + " | ".join(names) + " |", "|" + " --- |" * (len(groups) + 1)]
+    if any(group.seeds > 1 for group in groups):
+        rows.append("| seeds | " + " | ".join(str(group.seeds) for group in groups) + " |")
+    for key in columns:
+        if key in ("label", "run"):
+            continue
+        cells = [_cell(group, key, ranges) for group in groups]
+        rows.append(f"| {SUMMARY_COLUMNS[key][0]} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
 

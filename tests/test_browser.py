@@ -148,6 +148,8 @@ def test_nothing_is_wider_than_the_column(site, browser, page):
     tab = context.new_page()
     tab.goto(f"{site}/{page}.html", wait_until="networkidle")
     tab.evaluate("() => window.MathJax ? window.MathJax.startup.promise : null")
+    # Folded outputs and solutions too, as a reader who opens them sees them.
+    tab.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
     assert tab.evaluate(WIDE) == []
     tab.set_viewport_size({"width": 390, "height": 844})
     assert tab.evaluate("() => document.documentElement.scrollWidth") <= 390

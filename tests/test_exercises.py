@@ -597,3 +597,12 @@ def test_an_answer_may_not_import_the_package_s_own_code(tmp_path):
 def test_a_boolean_one_hot_is_a_one_hot():
     assert check("one-hot", lambda labels, k: np.asarray(labels)[:, None] == np.arange(k)
                  ).passed
+
+
+@pytest.mark.parametrize("name", DERIVATIONS)
+def test_a_solution_s_steps_fit_a_page_and_read_back_as_written(name):
+    source = exercises.solution_source(name)
+    found = {}
+    exec(source, found)
+    assert found["steps"] == list(EXERCISES[name].solution)
+    assert max(map(len, source.splitlines())) <= 80

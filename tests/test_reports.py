@@ -61,3 +61,11 @@ def test_a_table_may_name_a_configuration_as_its_reader_knows_it(data, tmp_path)
 def test_a_spread_smaller_than_the_format_shows_is_not_zero():
     assert reports.summary_format("{:.4f}", 0.00003).format(0.00003) == "0.00003"
     assert reports.summary_format("{:.4f}", 0.003) == "{:.4f}"
+
+
+def test_a_table_by_figure_has_a_row_per_figure_and_a_column_per_run(data, tmp_path):
+    groups = run_experiment("task4d", data, tmp_path, epochs=1)
+    table = reports.summary_table(groups, ["label", "val_loss", "epochs"], by_figure=True)
+    lines = table.splitlines()
+    assert lines[0] == "| figure | " + " | ".join(g.config.label for g in groups) + " |"
+    assert [line.split(" |")[0] for line in lines[2:]] == ["| validation loss", "| epochs"]

@@ -39,6 +39,7 @@ references and mistakes), :mod:`~backprop.exercises.code` (checking a function),
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from backprop.exercises.catalogue import (
@@ -159,4 +160,18 @@ def solution_source(name: str) -> str:
 
         source = inspect.getsource(solution)
         return source.replace(f"def {solution.__name__}(", "def answer(", 1)
-    return "steps = [\n" + "".join(f"    {step!r},\n" for step in solution) + "]\n"
+    return "steps = [\n" + "".join(_step_lines(step) for step in solution) + "]\n"
+
+
+def _step_lines(step: str, width: int = 64) -> str:
+    # A long step is written as adjacent strings, which Python joins, each starting at a
+    # " + " of the sum: every line fits a page.
+    pieces: list[str] = []
+    for term in re.split(r"(?= \+ )", step):
+        if pieces and len(pieces[-1]) + len(term) <= width:
+            pieces[-1] += term
+        else:
+            pieces.append(term)
+    if len(pieces) == 1:
+        return f"    {step!r},\n"
+    return "".join(f"    {piece!r}\n" for piece in pieces[:-1]) + f"    {pieces[-1]!r},\n"
