@@ -159,6 +159,12 @@ class BookLatexPrinter(LatexPrinter):
         above = r"\partial" if order == 1 else rf"\partial^{{{order}}}"
         return rf"\frac{{{above} {self.doprint(expr.expr)}}}{{{below}}}"
 
+    def _print_HadamardProduct(self, expr: sp.HadamardProduct) -> str:  # noqa: N802 -- as above
+        # The elementwise product as the package's docstrings write it.
+        return r" \odot ".join(
+            self.doprint(arg) if isinstance(arg, sp.MatrixSymbol | sp.Symbol)
+            else rf"\left({self.doprint(arg)}\right)" for arg in expr.args)
+
     def _print_Indexed(self, expr: sp.Indexed) -> str:  # noqa: N802 -- as above
         indices = [self.doprint(index) for index in expr.indices]
         if len(indices) > 1 and all(len(index) == 1 for index in indices):
@@ -167,8 +173,8 @@ class BookLatexPrinter(LatexPrinter):
 
 
 def book_latex(expression: sp.Basic) -> str:
-    """An expression in the book's notation (:class:`BookLatexPrinter`)."""
-    return BookLatexPrinter().doprint(expression)
+    """An expression in the book's notation (:class:`BookLatexPrinter`), logarithms as ln."""
+    return BookLatexPrinter({"ln_notation": True}).doprint(expression)
 
 
 def prose_latex(text: str) -> str:

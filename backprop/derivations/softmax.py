@@ -161,7 +161,7 @@ SOFTMAX_CROSS_ENTROPY = register(
                  lhs=C, checked=False),
             Step(-sp.Sum(y[k] * z[k], (k, 1, K))
                  + sp.Sum(y[k], (k, 1, K)) * sp.log(sp.Sum(sp.exp(z[j]), (j, 1, K))),
-                 "$\\log \\hat y_k = z_k - \\log \\sum_j e^{z_j}$", checked=False),
+                 "$\\ln \\hat y_k = z_k - \\ln \\sum_j e^{z_j}$", checked=False),
             Step(-sp.Sum(y[k] * z[k], (k, 1, K)) + sp.log(sp.Sum(sp.exp(z[j]), (j, 1, K))),
                  "the targets sum to 1 (one-hot, or any distribution)", checked=False),
             Step(-y[m] + sp.exp(z[m]) / sp.Sum(sp.exp(z[j]), (j, 1, K)),
