@@ -62,6 +62,24 @@ def positive_int(value: object, name: str, *, optional: bool = False) -> int | N
     return int(value)
 
 
+def dense_checks(value: object) -> tuple[int, int] | None:
+    """``value`` as ``(every, epochs)``, two positive whole numbers, or ``None``.
+
+    Raises
+    ------
+    ValueError
+        If it is neither ``None`` nor a pair of positive integers.
+    """
+    if value is None:
+        return None
+    if not (isinstance(value, tuple | list) and len(value) == 2):
+        raise ValueError("dense_checks must be (every, epochs), two positive integers, or "
+                         f"None, got {show(value)}")
+    every, epochs = value
+    return (positive_int(every, "dense_checks' every"),
+            positive_int(epochs, "dense_checks' epochs"))
+
+
 def boolean(value: object, name: str) -> bool:
     """``value`` itself, if it is ``True`` or ``False`` (numpy's booleans included).
 

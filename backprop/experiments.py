@@ -85,7 +85,8 @@ def train(
                 dtype=config.dtype)
     trainer = Trainer(model, config.learning_rate, config.batch_size, config.momentum,
                       config.shuffle, config.early_stopping, config.seed, threads=ONE_THREAD,
-                      train_check_size=config.train_check_size)
+                      train_check_size=config.train_check_size,
+                      dense_checks=config.dense_checks)
     probe_X = data.X_train[:GRADIENT_PROBE]
     probe_y = data.y_train[:GRADIENT_PROBE]
     norms: list[list[float]] = []

@@ -76,8 +76,10 @@ def plot_training(
     The left panel shows each configuration's batch loss (smoothed over windows of
     :data:`WINDOW` steps, solid) and validation loss (dashed); the right panel its accuracy
     on the first 5,000 training images (solid) and on the validation set (dashed). Lines are
-    means over seeds; bands run from the lowest seed to the highest. One legend below the
-    panels names the colours and the two line styles, clear of the curves.
+    means over seeds; bands run from the lowest seed to the highest. Ticks along the foot of
+    the accuracy panel mark the first configuration's checks, dense over the first epochs
+    where its ``dense_checks`` asks. One legend below the panels names the colours, the two
+    line styles and the ticks, clear of the curves.
 
     ``labels`` names a configuration (by its ``name``) as this figure's reader knows it,
     where its own label speaks of another comparison.
@@ -111,11 +113,52 @@ def plot_training(
     accuracy_axes.set_ylim(max(0.0, _lowest_accuracy(groups) - 0.02), 1.0)
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
+    # The checks' schedule, as ticks along the foot of the accuracy panel: dense where a run
+    # is timed to 90%, five an epoch after.
+    checks = groups[0].results[0].check_steps
+    accuracy_axes.plot(checks, np.full(len(checks), 0.03), linestyle="none", marker="|",
+                       markersize=5, color="0.45", transform=accuracy_axes.get_xaxis_transform())
     handles += [Line2D([], [], color="0.3", linestyle="-",
                        label="solid: batches (loss), training (accuracy)"),
-                Line2D([], [], color="0.3", linestyle="--", label="dashed: validation")]
+                Line2D([], [], color="0.3", linestyle="--", label="dashed: validation"),
+                Line2D([], [], color="0.45", linestyle="none", marker="|",
+                       label="ticks: the validation checks")]
     figure.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)),
                   frameon=False)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_speed(
+    groups: Sequence[SeededRuns], threshold: float, epochs: int = 2, title: str = "",
+    labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Validation accuracy over the first epochs, a dot at every check, against a threshold.
+
+    Where the report's claims of speed are decided: each configuration's mean over seeds
+    (band: lowest to highest seed) at each of its checks, the first ``epochs`` epochs only,
+    with the threshold whose first crossing counts the steps. ``labels`` as for
+    :func:`plot_training`.
+    """
+    labels = labels or {}
+    figure = Figure(figsize=(8, 4.4), layout="constrained")
+    axes = figure.subplots()
+    for group, colour in zip(groups, _colours(len(groups)), strict=True):
+        steps, means, lows, highs = across_seeds(group, "val_accuracy")
+        early = steps <= epochs * group.results[0].history.steps_per_epoch
+        axes.plot(steps[early], means[early], color=colour, marker=".", markersize=5,
+                  linewidth=1.2, label=labels.get(group.config.name, group.config.label))
+        if group.seeds > 1:
+            axes.fill_between(steps[early], lows[early], highs[early], color=colour,
+                              alpha=0.18, linewidth=0)
+    axes.axhline(threshold, color="0.35", linestyle=":", linewidth=1.2,
+                 label=f"{threshold:.0%}: the threshold")
+    axes.set(xlabel="training step (batches of 32)", ylabel="validation accuracy",
+             ylim=(max(0.0, threshold - 0.25), 1.0),
+             title=f"The first {epochs} epochs; dots: the checks")
+    axes.grid(alpha=0.3)
+    figure.legend(loc="outside lower center", ncols=3, frameon=False)
     if title:
         figure.suptitle(title)
     return figure

@@ -119,6 +119,10 @@ ENTRY_POINTS = {
                                 {None, 10**400}),
     "Trainer.train_check_size": (lambda v: Trainer(MLP([3, 2]), train_check_size=v),
                                  {None, 10**400}),
+    "Trainer.dense_checks": (lambda v: Trainer(MLP([3, 2]), dense_checks=v), {None}),
+    "Config.dense_checks": (lambda v: runs.TASK2.replace(dense_checks=v), {None}),
+    "Trainer.dense_checks every": (lambda v: Trainer(MLP([3, 2]), dense_checks=(v, 2)),
+                                   {10**400}),
     "run_experiment.seeds": (lambda v: _sweep(seeds=v), {}),
     # Any number of workers is valid: no more are started than there are runs.
     "run_experiment.jobs": (lambda v: _sweep(jobs=v), {None, 10**400}),

@@ -1,6 +1,7 @@
 """Sweeps in worker processes and on a Dask cluster store the same bits as one process."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -47,9 +48,12 @@ def test_claims_prints_a_verdict_for_every_claim(tmp_path, capsys):
     for claim in CLAIMS:
         line = next(line for line in out.splitlines()
                     if line.startswith(f"| {claim.statement} ("))
-        assert line.endswith(("| borne out |", "| not borne out |",
-                              "| undecided at 2 seeds |"))
+        assert re.search(r"\| (borne out|not borne out|undecided at 2 seeds"
+                         r"(; about [\d,]+ would decide)?) \|$", line)
     assert "95% percentile bootstrap" in out
+    # One epoch of Task 2 stays below 90% validation accuracy: censored, never a count.
+    fan_in = next(line for line in out.splitlines() if "speeds up convergence" in line)
+    assert " vs not reached (task2) |" in fan_in
 
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):

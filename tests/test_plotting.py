@@ -38,10 +38,23 @@ def test_training_figure(results):
     labels = [text.get_text() for text in legend.get_texts()]
     assert labels[: len(results)] == [r.config.label for r in results]
     assert labels[len(results):] == ["solid: batches (loss), training (accuracy)",
-                                     "dashed: validation"]
+                                     "dashed: validation", "ticks: the validation checks"]
     assert loss.get_legend() is None
+    [ticks] = [line for line in accuracy.get_lines() if line.get_marker() == "|"]
+    np.testing.assert_array_equal(ticks.get_xdata(), results[0].results[0].check_steps)
     colours = {line.get_color() for line in loss.get_lines()}
     assert colours == set(plotting.OKABE_ITO[: len(results)])
+
+
+def test_the_speed_figure_shows_each_check_of_the_first_epochs(results):
+    figure = plotting.plot_speed(results, 0.9, epochs=1)
+    (axes,) = figure.axes
+    *curves, threshold = axes.get_lines()
+    assert len(curves) == len(results)
+    steps = results[0].results[0].check_steps
+    np.testing.assert_array_equal(
+        curves[0].get_xdata(), steps[steps <= results[0].results[0].history.steps_per_epoch])
+    assert list(threshold.get_ydata()) == [0.9, 0.9]
 
 
 def test_a_figure_may_name_a_configuration_as_its_reader_knows_it(results):

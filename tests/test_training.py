@@ -143,6 +143,35 @@ def test_early_stopping_after_patience_checks_without_improvement(blobs):
     assert history.steps < 50 * history.steps_per_epoch
 
 
+def test_dense_checks_are_added_where_asked():
+    X, y = small_problem(rows=200)
+    history = Trainer(MLP([8, 4], input_size=9), batch_size=10, early_stopping=None,
+                      dense_checks=(3, 1)).fit(X, y, X[:30], y[:30], epochs=2)
+    course = list(range(0, 41, 4))
+    dense = list(range(0, 20, 3))
+    assert list(history.val_loss) == sorted(set(course) | set(dense))
+    assert list(history.train_loss) == list(history.val_loss)
+
+
+def test_dense_checks_leave_early_stopping_where_it_was(blobs):
+    X_train, y_train, X_val, y_val = blobs
+    wrong = (y_val + 1) % 4
+    histories, weights = [], []
+    for dense in (None, (1, 3)):
+        model = MLP([16, 4], input_size=9, init="fan_in")
+        histories.append(Trainer(model, batch_size=16, early_stopping=4, dense_checks=dense)
+                         .fit(X_train, y_train, X_val, wrong, epochs=50))
+        weights.append(model.weights)
+    course, dense = histories
+    assert dense.stop_reason == course.stop_reason == StopReason.EARLY_STOPPING
+    assert (dense.steps, dense.best_step) == (course.steps, course.best_step)
+    # A dense check finds a lower validation loss than the course's: it is not counted.
+    assert min(dense.val_loss.values()) < dense.best_val_loss
+    assert {step: dense.val_loss[step] for step in course.val_loss} == course.val_loss
+    for W_dense, W_course in zip(*weights, strict=True):
+        np.testing.assert_array_equal(W_dense, W_course)
+
+
 def test_no_early_stopping_runs_every_epoch(blobs):
     X_train, y_train, X_val, y_val = blobs
     history = Trainer(MLP([16, 4], input_size=9), batch_size=16, early_stopping=None).fit(
@@ -186,6 +215,8 @@ def test_accepts_one_hot_targets_like_labels():
         ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
         ({"threads": 2}, r"threads must be a ThreadPolicy, got int"),
         ({"train_check_size": 0}, r"train_check_size must be a positive integer or None"),
+        ({"dense_checks": 25}, r"dense_checks must be \(every, epochs\), two positive"),
+        ({"dense_checks": (25, 0)}, r"dense_checks' epochs must be a positive integer, got 0"),
     ],
 )
 def test_bad_trainer_settings(kwargs, message):
