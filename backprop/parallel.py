@@ -11,7 +11,7 @@ answers are the same, to the bit, wherever they were computed.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any, TypeVar
 
 from joblib import Parallel, delayed, parallel_config
@@ -46,7 +46,7 @@ def check_jobs(jobs: int | None) -> int:
 
 def compute(
     function: Callable[[Item, Any], Answer],
-    items: Sequence[Item],
+    items: Iterable[Item],
     shared: Any,
     *,
     jobs: int | None = None,
@@ -58,8 +58,9 @@ def compute(
     ----------
     function : callable
         Importable by name (a module-level function), so that workers can run it.
-    items : sequence
-        One task each.
+    items : iterable
+        One task each; an iterator is drawn from as workers become free, so that making
+        the items overlaps computing them.
     shared : object
         Passed to every call: large arrays are memory-mapped for local workers, and sent to
         a cluster once.
@@ -81,10 +82,11 @@ def compute(
         yield from _on_cluster(function, items, shared, check_address(dask))
         return
     jobs = check_jobs(jobs)
-    if jobs == 1 or len(items) <= 1:
+    count = len(items) if isinstance(items, Sized) else None
+    if jobs == 1 or (count is not None and count <= 1):
         yield from (function(item, shared) for item in items)
         return
-    with parallel_config(backend="loky", n_jobs=min(jobs, len(items)),
+    with parallel_config(backend="loky", n_jobs=min(jobs, count or jobs),
                          inner_max_num_threads=1):
         yield from Parallel(return_as="generator_unordered")(
             delayed(function)(item, shared) for item in items

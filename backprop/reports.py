@@ -30,7 +30,7 @@ SUMMARY_COLUMNS = {
 }
 """Every column a summary table can show: its key in :meth:`RunResult.summary`, its title
 and its format. The training figures are of the first 5,000 training images
-(:data:`backprop.runs.TRAIN_CHECK_SIZE`), the validation figures of the whole set."""
+(:data:`backprop.training.TRAIN_CHECK_SIZE`), the validation figures of the whole set."""
 
 _FIXED = ("run", "label", "parameters")
 

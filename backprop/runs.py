@@ -31,7 +31,7 @@ from backprop.checks import (
 )
 from backprop.initialization import INITIALIZERS
 from backprop.network import count_parameters
-from backprop.training import History
+from backprop.training import TRAIN_CHECK_SIZE, History
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """What a run's name may be: it is part of the names of the files that store its result."""
@@ -47,10 +47,6 @@ DENSE_CHECKS = (25, 2)
 epochs, besides the course's five an epoch, so that the steps a run takes to reach 90%
 validation accuracy are counted to 25 steps where the tricks get there, in a few hundred."""
 
-TRAIN_CHECK_SIZE = 5_000
-"""Training images (the first ones) scored at every check: scoring is most of a run's cost,
-and the loss of 5,000 images estimates the training set's to about 1%."""
-
 
 @dataclass(frozen=True)
 class Config:
@@ -60,10 +56,11 @@ class Config:
     :math:`U(-1, 1)` weights, learning rate 0.1, batches of 32, no momentum, at most 50
     epochs, early stopping after 50 checks without a lower validation loss, trained on the
     first 20,000 training images in float32, of which the first
-    :data:`TRAIN_CHECK_SIZE` are scored at each check (``None``: all). Besides the course's
-    five checks an epoch, which early stopping counts, ``dense_checks`` checks every 25 steps
-    over the first two epochs (:data:`DENSE_CHECKS`; ``None``: the course's checks only; see
-    :class:`backprop.training.Trainer`). ``seed`` seeds both the weights and the shuffling.
+    :data:`~backprop.training.TRAIN_CHECK_SIZE` are scored at each check (``None``: all).
+    Besides the course's five checks an epoch, which early stopping counts, ``dense_checks``
+    checks every 25 steps over the first two epochs (:data:`DENSE_CHECKS`; ``None``: the
+    course's checks only; see :class:`backprop.training.Trainer`). ``seed`` seeds both the
+    weights and the shuffling.
 
     Raises
     ------

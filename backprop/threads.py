@@ -22,6 +22,24 @@ from backprop.checks import positive_int
 _BLAS = ThreadpoolController()
 
 
+def blas_description() -> str:
+    """The BLAS numpy's products run on: "openblas 0.3.31 (Haswell kernels)", say.
+
+    OpenBLAS picks its kernels by the processor, unless ``OPENBLAS_CORETYPE`` names them:
+    the kernels decide how fast a large product runs, so the timings name them.
+    """
+    found = []
+    for info in _BLAS.info():
+        if info["user_api"] != "blas":
+            continue
+        text = f"{info['internal_api']} {info['version']}"
+        if info.get("architecture"):
+            forced = " (set by OPENBLAS_CORETYPE)" if os.environ.get("OPENBLAS_CORETYPE") else ""
+            text += f", {info['architecture']} kernels{forced}"
+        found.append(text)
+    return "; ".join(found) or "no BLAS library found"
+
+
 def blas_threads(count: int | None) -> AbstractContextManager[Any]:
     """A context in which BLAS uses ``count`` threads (``None``: leave the setting alone)."""
     return _BLAS.limit(limits=count, user_api="blas")

@@ -119,6 +119,10 @@ class History:
         return np.fromiter(record.keys(), np.int64), np.fromiter(record.values(), np.float64)
 
 
+TRAIN_CHECK_SIZE = 5_000
+"""Training images (the first ones) a check scores by default: scoring is most of a run's
+cost, and the loss of 5,000 images estimates the training set's to about 1%."""
+
 DIVERGENCE_FACTOR = 10
 r"""A batch loss above this many times :math:`\ln K`, the loss of uniform guessing, is far off."""
 DIVERGENCE_STEPS = 100
@@ -285,10 +289,11 @@ class Trainer:
         BLAS threads for the steps and for the checks (:mod:`backprop.threads`): one for
         steps and every core for checks unless told otherwise.
     train_check_size : int or None
-        How many training images (the first ones) each check scores; ``None`` scores them
-        all. The validation set is always scored whole, since early stopping decides on it.
-        Scoring is most of a run's time, and a fixed sample of a few thousand images
-        estimates the training loss to about 1%.
+        How many training images (the first ones) each check scores, :data:`TRAIN_CHECK_SIZE`
+        by default, as the book's runs do; ``None`` scores them all. The validation set is
+        always scored whole, since early stopping decides on it. Scoring is most of a run's
+        time, and a fixed sample of a few thousand images estimates the training loss to
+        about 1%.
     dense_checks : (int, int) or None
         ``(every, epochs)``: check also every ``every`` steps during the first ``epochs``
         epochs, where runs move fastest, so that the steps a run takes to reach an accuracy
@@ -314,7 +319,7 @@ class Trainer:
         early_stopping: int | None = 50,
         seed: int = 0,
         threads: ThreadPolicy | None = None,
-        train_check_size: int | None = None,
+        train_check_size: int | None = TRAIN_CHECK_SIZE,
         dense_checks: tuple[int, int] | None = None,
     ) -> None:
         if not isinstance(model, MLP):

@@ -65,3 +65,12 @@ def test_get_activation_names_the_choices():
         get_activation("tanh")
     custom = Activation("identity", lambda z: z, np.ones_like)
     assert get_activation(custom) is custom
+
+
+@given(arrays(st.sampled_from([np.float32, np.float64]),
+              st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 12)),
+              elements=st.floats(-1e6, 1e6, width=32) | st.just(np.nan)))
+def test_the_row_maximum_is_numpy_s_to_the_bit(z):
+    from backprop.elementary import row_max
+
+    np.testing.assert_array_equal(row_max(z), z.max(axis=-1, keepdims=True))

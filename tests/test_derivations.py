@@ -9,7 +9,14 @@ import pytest
 import sympy as sp
 
 from backprop import activations, losses, network, training
-from backprop.derivations import DERIVATIONS, Step, derivations_for, parameters, qualified_name
+from backprop.derivations import (
+    DERIVATIONS,
+    Step,
+    derivations_for,
+    parameters,
+    qualified_name,
+    verify_all,
+)
 from backprop.derivations import activations as activation_proofs
 from backprop.derivations.core import implementation, implementation_source
 
@@ -57,6 +64,16 @@ def test_a_wrong_step_fails():
     steps = list(derivation.steps)
     steps[1] = Step(sp.exp(-z) / (1 + sp.exp(-z)), "forgot the square")
     assert not dataclasses.replace(derivation, steps=tuple(steps)).verify()
+
+
+def test_proving_on_every_core_gives_each_derivation_s_own_verdict():
+    wrong = dataclasses.replace(
+        activation_proofs.SIGMOID_DERIVATIVE,
+        claim=sp.Eq(sp.Derivative(sigma(z), z), sigma(z) ** 2),
+    )
+    derivations = {"right": activation_proofs.SIGMOID_DERIVATIVE, "wrong": wrong,
+                   "softmax": DERIVATIONS["softmax-jacobian"]}
+    assert verify_all(derivations, jobs=2) == {"right": True, "wrong": False, "softmax": True}
 
 
 ONE_PERCENT = sp.Rational(101, 100)

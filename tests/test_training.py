@@ -108,12 +108,11 @@ def test_history_records_every_step_and_five_checks_per_epoch():
     assert history.val_loss[history.best_step] == history.best_val_loss
 
 
-def test_training_accuracy_is_over_the_whole_training_set():
+def test_without_a_train_check_size_a_check_scores_the_whole_training_set():
     X, y = small_problem(rows=50)
     model = MLP([8, 4], input_size=9)
-    history = Trainer(model, batch_size=10, early_stopping=None, shuffle=False).fit(
-        X, y, X[:5], y[:5], epochs=1
-    )
+    history = Trainer(model, batch_size=10, early_stopping=None, shuffle=False,
+                      train_check_size=None).fit(X, y, X[:5], y[:5], epochs=1)
     assert history.train_accuracy[history.steps] == np.mean(model.predict(X) == y)
 
 

@@ -42,6 +42,7 @@ from backprop.derivations.core import (
     derivations_for,
     is_zero,
     qualified_name,
+    verify_all,
 )
 
 __all__ = [
@@ -57,4 +58,5 @@ __all__ = [
     "qualified_name",
     "softmax",
     "symbolic",
+    "verify_all",
 ]
