@@ -418,25 +418,23 @@ class Verdict:
 
 def bootstrap_interval(
     run: SeedValues,
-    baseline: SeedValues | None,
+    baseline: SeedValues,
     resamples: int = RESAMPLES,
     seed: int = 0,
 ) -> tuple[float, float]:
     """The percentile bootstrap interval of the difference of means, at :data:`CONFIDENCE`.
 
-    Each group's seeds are drawn with replacement, independently; with no baseline the
-    interval is of the run's mean alone. Where seeds are censored, the interval's low end
-    is taken from the differences their bounds make smallest and its high end from those
-    they make largest, each at the sample nearest outwards rather than interpolated, since
-    some are infinite.
+    Each group's seeds are drawn with replacement, independently. Where seeds are censored,
+    the interval's low end is taken from the differences their bounds make smallest and its
+    high end from those they make largest, each at the sample nearest outwards rather than
+    interpolated, since some are infinite.
     """
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, run.seeds, size=(resamples, run.seeds))
     least, most = run.least[draws].mean(axis=1), run.most[draws].mean(axis=1)
-    if baseline is not None:
-        draws = rng.integers(0, baseline.seeds, size=(resamples, baseline.seeds))
-        least = least - baseline.most[draws].mean(axis=1)
-        most = most - baseline.least[draws].mean(axis=1)
+    draws = rng.integers(0, baseline.seeds, size=(resamples, baseline.seeds))
+    least = least - baseline.most[draws].mean(axis=1)
+    most = most - baseline.least[draws].mean(axis=1)
     tail = (1 - CONFIDENCE) / 2
     censored = not (np.isfinite(least).all() and np.isfinite(most).all())
     low = np.quantile(least, tail, method="lower" if censored else "linear")
@@ -464,20 +462,16 @@ def judge(
     if claim.baseline is None:
         if len(baseline_values):
             raise ValueError(f"the claim {claim.name} compares with a threshold, not a baseline")
-        baseline = seed_values([claim.margin], "threshold")
-        threshold = 0.0
-        low, high = (bound - claim.margin
-                     for bound in bootstrap_interval(run, None, resamples))
-        compared: SeedValues | None = None
+        # The threshold is a baseline that every resample draws the same: d is mean minus it.
+        baseline, threshold = seed_values([claim.margin], "threshold"), 0.0
     else:
         baseline = seed_values(baseline_values, claim.baseline)
         threshold = (claim.margin * abs(float(baseline.least.mean())) if claim.relative
                      else claim.margin)
-        low, high = bootstrap_interval(run, baseline, resamples)
-        compared = baseline
+    low, high = bootstrap_interval(run, baseline, resamples)
     least = float(run.least.mean() - baseline.most.mean())
     most = float(run.most.mean() - baseline.least.mean())
-    spread_known = run.seeds > 1 and (compared is None or compared.seeds > 1)
+    spread_known = run.seeds > 1 and (claim.baseline is None or baseline.seeds > 1)
     below, above = (high < threshold, low >= threshold)
     if claim.direction == "higher":
         below, above = (low > threshold, high <= threshold)

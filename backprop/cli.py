@@ -31,7 +31,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -360,13 +359,7 @@ def _grade(arguments: argparse.Namespace) -> int:
                          "such as grades/grades.csv")
     folder = output.parent
     submissions = _options(lambda: grading.collect(arguments.submissions, ignore=folder))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise OSError(f"the grades cannot be written in {folder}/ "
-                      f"({error.strerror or error}): give another --output") from None
+    store.check_writable(folder, "the grades' folder", "give another --output")
     grades = grading.grade_all(submissions, arguments.exercises, jobs=arguments.jobs,
                                dask=arguments.dask, progress=_progress(arguments))
     feedback = grading.write_grades(grades, output)

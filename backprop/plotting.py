@@ -97,10 +97,7 @@ def plot_training(
             (accuracy_axes, "train_accuracy", "-"),
             (accuracy_axes, "val_accuracy", "--"),
         ):
-            steps, means, lows, highs = across_seeds(group, name)
-            axes.plot(steps, means, color=colour, linestyle=style, linewidth=1.3)
-            if group.seeds > 1:
-                axes.fill_between(steps, lows, highs, color=colour, alpha=0.18, linewidth=0)
+            _mean_and_band(axes, group, name, colour, linestyle=style, linewidth=1.3)
     seeds = max(group.seeds for group in groups)
     band = f"; bands: lowest to highest of {seeds} seeds" if seeds > 1 else ""
     loss_axes.set(xlabel="training step (batches of 32)", ylabel="cross-entropy loss",
@@ -131,27 +128,20 @@ def plot_training(
 
 
 def plot_speed(
-    groups: Sequence[SeededRuns], threshold: float, epochs: int = 2, title: str = "",
-    labels: Mapping[str, str] | None = None,
+    groups: Sequence[SeededRuns], threshold: float, epochs: int = 2, title: str = ""
 ) -> Figure:
     """Validation accuracy over the first epochs, a dot at every check, against a threshold.
 
     Where the report's claims of speed are decided: each configuration's mean over seeds
     (band: lowest to highest seed) at each of its checks, the first ``epochs`` epochs only,
-    with the threshold whose first crossing counts the steps. ``labels`` as for
-    :func:`plot_training`.
+    with the threshold whose first crossing counts the steps.
     """
-    labels = labels or {}
     figure = Figure(figsize=(8, 4.4), layout="constrained")
     axes = figure.subplots()
     for group, colour in zip(groups, _colours(len(groups)), strict=True):
-        steps, means, lows, highs = across_seeds(group, "val_accuracy")
-        early = steps <= epochs * group.results[0].history.steps_per_epoch
-        axes.plot(steps[early], means[early], color=colour, marker=".", markersize=5,
-                  linewidth=1.2, label=labels.get(group.config.name, group.config.label))
-        if group.seeds > 1:
-            axes.fill_between(steps[early], lows[early], highs[early], color=colour,
-                              alpha=0.18, linewidth=0)
+        _mean_and_band(axes, group, "val_accuracy", colour,
+                       until=epochs * group.results[0].history.steps_per_epoch,
+                       marker=".", markersize=5, linewidth=1.2, label=group.config.label)
     axes.axhline(threshold, color="0.35", linestyle=":", linewidth=1.2,
                  label=f"{threshold:.0%}: the threshold")
     axes.set(xlabel="training step (batches of 32)", ylabel="validation accuracy",
@@ -162,6 +152,17 @@ def plot_speed(
     if title:
         figure.suptitle(title)
     return figure
+
+
+def _mean_and_band(axes, group: SeededRuns, name: str, colour: str, until: int | None = None,
+                   **style: object) -> None:
+    """One record's mean over seeds as a line, its range as a band, up to step ``until``."""
+    steps, means, lows, highs = across_seeds(group, name)
+    kept = slice(None) if until is None else steps <= until
+    axes.plot(steps[kept], means[kept], color=colour, **style)
+    if group.seeds > 1:
+        axes.fill_between(steps[kept], lows[kept], highs[kept], color=colour, alpha=0.18,
+                          linewidth=0)
 
 
 def _lowest_accuracy(groups: Sequence[SeededRuns]) -> float:

@@ -100,8 +100,13 @@ class StoreNotWritableError(PermissionError):
     """The results directory cannot be written to; the message names it."""
 
 
-def check_writable(store: Path) -> None:
-    """Make sure results can be saved in ``store`` (creating it), before anything is trained.
+def check_writable(
+    store: Path, what: str = "the results directory",
+    instead: str = "give another with --results or BACKPROP_RESULTS_DIR",
+) -> None:
+    """Make sure files can be saved in ``store`` (creating it), before any work is done.
+
+    ``what`` names the directory and ``instead`` says what to do, in the error.
 
     Raises
     ------
@@ -114,8 +119,7 @@ def check_writable(store: Path) -> None:
             pass
     except OSError as error:
         raise StoreNotWritableError(
-            f"the results directory {store} is not writable ({error.strerror or error}); "
-            "give another with --results or BACKPROP_RESULTS_DIR"
+            f"{what} {store} is not writable ({error.strerror or error}); {instead}"
         ) from None
 
 

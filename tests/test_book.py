@@ -1,5 +1,6 @@
 """The book's sources: its chapters are its table of contents, and they agree on the seeds."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,20 @@ def test_the_landing_page_times_every_chapter_that_trains():
     listed = index.split("```{chapter-times}")[1].split("```")[0].split()
     training = [path.stem for path in CHAPTERS if "reports.training_time(" in path.read_text()]
     assert sorted(listed) == sorted(training)
+
+
+def test_the_prose_states_the_check_schedule_and_the_thresholds_the_code_uses():
+    from backprop.claims import THRESHOLD, VERY_HIGH
+    from backprop.runs import DENSE_CHECKS
+
+    words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+    schedules, very_high = set(), set()
+    for page in DOCS.glob("*.md"):
+        text = " ".join(page.read_text().split())
+        schedules |= {(int(every), words[epochs]) for every, epochs in re.findall(
+            r"every (\d+) steps over (?:the|their) first (\w+) epochs", text)}
+        very_high |= set(re.findall(r"at least (\d+)% of the scored", text))
+        assert not {int(p) for p in re.findall(r"(\d+)% validation accuracy", text)} - {
+            round(100 * THRESHOLD)}, page.name
+    assert schedules == {tuple(DENSE_CHECKS)}
+    assert very_high == {f"{100 * VERY_HIGH:.0f}"}

@@ -27,17 +27,9 @@ def test_every_derivation_is_proved(name):
 
 
 @pytest.mark.parametrize("name", list(DERIVATIONS))
-def test_every_derivation_renders(name):
-    derivation = DERIVATIONS[name]
-    block = derivation.latex()
-    assert block.startswith("\\begin{aligned}")
-    assert block.count("&=") == len(derivation.steps)
-    assert derivation.claim_latex()
-
-
-@pytest.mark.parametrize("name", list(DERIVATIONS))
 def test_a_page_shows_each_step_with_its_reason_beneath_it(name):
     derivation = DERIVATIONS[name]
+    assert derivation.claim_latex()
     block, reasons = derivation.markdown().split("\n\n")
     assert block.startswith("$$\n\\begin{aligned}")
     assert block.count("&=") == len(derivation.steps)

@@ -295,6 +295,16 @@ def test_the_output_must_be_a_csv_file(tmp_path, capsys):
     assert "is not a .csv file" in capsys.readouterr().err
 
 
+def test_a_grades_folder_that_cannot_be_written_is_one_line_before_any_grading(
+        tmp_path, capsys):
+    path = write(tmp_path, "tom.py", SOFTMAX)
+    blocked = write(tmp_path, "blocked", "")
+    assert cli.main(["grade", str(path), "--output", str(blocked / "grades.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"backprop: the grades' folder {blocked} is not writable")
+    assert err.strip().endswith("give another --output")
+
+
 def test_a_name_from_a_file_never_becomes_a_formula_or_a_second_line(tmp_path):
     student = grading.student_name('=HYPERLINK("x")\nmallory')
     grading.write_grades([grading.Grade(student, "softmax", False, "-1 is wrong")],

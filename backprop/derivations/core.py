@@ -106,14 +106,6 @@ class Derivation:
         """
         return all(is_zero(residual) for residual in self.residuals())
 
-    def latex(self) -> str:
-        r"""The claim and its steps as a LaTeX ``aligned`` block, each step's prose beside it."""
-        lines = []
-        for step in self.steps:
-            lhs = book_latex(step.lhs) if step.lhs is not None else ""
-            lines.append(f"{lhs} &= {book_latex(step.rhs)} && {prose_latex(step.text)}")
-        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
-
     def markdown(self) -> str:
         """The steps for a page: the equations aligned, each marked, and the reasons below.
 
@@ -175,18 +167,6 @@ class BookLatexPrinter(LatexPrinter):
 def book_latex(expression: sp.Basic) -> str:
     """An expression in the book's notation (:class:`BookLatexPrinter`), logarithms as ln."""
     return BookLatexPrinter({"ln_notation": True}).doprint(expression)
-
-
-def prose_latex(text: str) -> str:
-    r"""Prose for a LaTeX math block: words in ``\text{}``, ``$...$`` pieces as math."""
-    pieces = text.split("$")
-    if len(pieces) % 2 == 0:
-        raise ValueError(f"unbalanced $ in {text!r}")
-    return " ".join(
-        piece if index % 2 else f"\\text{{{piece}}}"
-        for index, piece in enumerate(pieces)
-        if piece
-    )
 
 
 def is_zero(expression: sp.Basic) -> bool:
