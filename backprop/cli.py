@@ -240,7 +240,7 @@ def _sweep(
 ) -> dict[str, list]:
     """Run the experiments named over the seeds asked for; their runs, by experiment.
 
-    ``tally`` counts the runs trained and served.
+    ``tally`` counts the runs trained and served, ``arguments.extra`` among them where given.
     """
     selected = _options(lambda: list(runs.iter_experiments(names)))
     _options(lambda: check_seeds(arguments.seeds))
@@ -249,12 +249,14 @@ def _sweep(
         experiments.experiment_configs(experiment.name, arguments.epochs)
     directory = store.results_directory(arguments.results)
     store.check_writable(directory)
-    data = assignment_data()
+    extra = getattr(arguments, "extra", ())
+    data = assignment_data(dtype=runs.widest_dtype(
+        [*extra, *(config for experiment in selected for config in experiment.all_runs)]))
     return experiments.run_experiments(
         [experiment.name for experiment in selected], data, directory,
         seeds=arguments.seeds, force=getattr(arguments, "force", False),
         epochs=arguments.epochs, jobs=arguments.jobs, dask=arguments.dask,
-        on_result=tally, progress=_progress(arguments))
+        on_result=tally, progress=_progress(arguments), extra=extra)
 
 
 def _experiment(arguments: argparse.Namespace) -> int:
@@ -384,7 +386,8 @@ def _book(arguments: argparse.Namespace) -> int:
     start = time.perf_counter()
     tally = Tally()
     sweep = argparse.Namespace(seeds=runs.BOOK_SEEDS, jobs=arguments.jobs, dask=None,
-                               epochs=None, results=directory, quiet=arguments.quiet)
+                               epochs=None, results=directory, quiet=arguments.quiet,
+                               extra=runs.BOOK_EXTRA_RUNS)
     _sweep(sweep, ["all"], tally)
     record = {"seeds": runs.BOOK_SEEDS, "jobs": parallel.check_jobs(arguments.jobs),
               "trained": tally.trained, "served": tally.served,

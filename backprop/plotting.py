@@ -178,7 +178,7 @@ def _lowest_accuracy(groups: Sequence[SeededRuns]) -> float:
 
 
 def plot_gradient_norms(groups: Sequence[SeededRuns], title: str = "") -> Figure:
-    """The norm of each layer's weight gradient at every check, one panel per configuration.
+    """Each layer's weight-gradient norm at the course's checks, one panel per configuration.
 
     Layers run from the first (darkest) to the output layer (lightest) on the cividis
     scale; the vertical axis is logarithmic, so a gradient that shrinks by the same factor
@@ -188,9 +188,9 @@ def plot_gradient_norms(groups: Sequence[SeededRuns], title: str = "") -> Figure
     figure = Figure(figsize=(5.5 * len(groups), 4.2), layout="constrained")
     panels = np.atleast_1d(figure.subplots(1, len(groups), sharey=True))
     for axes, group in zip(panels, groups, strict=True):
-        checks = min(len(result.check_steps) for result in group.results)
+        checks = min(len(result.course_steps) for result in group.results)
         norms = np.array([result.gradient_norms[:checks] for result in group.results])
-        steps = group.results[0].check_steps[:checks]
+        steps = group.results[0].course_steps[:checks]
         layers = norms.shape[2]
         colours = _cividis(layers)
         for layer in range(layers):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +138,20 @@ TASK3_MOMENTUM = TASK3_IMPROVED_SIGMOID.replace(
 )
 TEN_LAYERS = (64,) * 10 + (10,)
 
+BOOK_EXTRA_RUNS = (TASK2.replace(dtype="float64"),)
+"""Runs the book trains once each besides its experiments' seeds: Task 2 of seed 0 in float64,
+which the performance chapter compares with float32 check by check."""
+
+
+def widest_dtype(configs: Sequence[Config]) -> str:
+    """The dtype to normalise the data in for all of ``configs``: float64 if any needs it.
+
+    Float64 inputs rounded to float32 are float32's own normalisation, bit for bit
+    (:func:`~backprop.preprocessing.with_dtype`); float32 inputs widened would not be
+    float64's.
+    """
+    return "float64" if any(config.dtype == "float64" for config in configs) else "float32"
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -219,9 +233,10 @@ class RunResult:
         The results-store key: configuration, source digest and data digest.
     history : History
         Losses and accuracies by step, and why training stopped.
-    gradient_norms : array, shape (checks, layers)
+    gradient_norms : array, shape (course checks, layers)
         The Frobenius norm of each layer's weight gradient, on the first
-        :data:`GRADIENT_PROBE` training images, at every validation check.
+        :data:`GRADIENT_PROBE` training images, at each of the course's checks
+        (:attr:`course_steps`), not at the dense ones.
     wall_time : float
         Seconds of training, checks included.
     meta : dict
@@ -237,8 +252,13 @@ class RunResult:
 
     @property
     def check_steps(self) -> NDArray[np.int64]:
-        """The steps of the validation checks, the rows of :attr:`gradient_norms`."""
+        """The steps of every validation check, the dense ones included."""
         return self.history.series("val_loss")[0]
+
+    @property
+    def course_steps(self) -> NDArray[np.int64]:
+        """The steps of the course's checks, the rows of :attr:`gradient_norms`."""
+        return self.history.course_steps
 
     @property
     def final_step(self) -> int:

@@ -219,14 +219,17 @@ def _load(path: Path) -> RunResult:
     history = History(**records, steps_per_epoch=document["steps_per_epoch"],
                       stop_reason=StopReason(document["stop_reason"]),
                       best_step=document["best_step"])
-    checks = len(history.val_loss)
+    checks, course = set(history.val_loss), set(history.train_loss)
     accuracies = [*history.train_accuracy.values(), *history.val_accuracy.values()]
     if (
-        checks == 0
-        or set(history.val_loss) != set(history.train_accuracy)
+        not course
+        or set(history.val_accuracy) != checks
+        or set(history.train_accuracy) != course
+        or not course <= checks
+        or max(checks) not in course
         or any(not 0 <= accuracy <= 1 for accuracy in accuracies)
-        or history.best_step not in history.val_loss
-        or gradient_norms.shape != (checks, len(config.neurons_per_layer))
+        or history.best_step not in course
+        or gradient_norms.shape != (len(course), len(config.neurons_per_layer))
         or document["key"] != path.stem.removeprefix(f"{config.stem}-")
         or not math.isfinite(document["wall_time"])
     ):

@@ -76,10 +76,13 @@ class History:
     ----------
     batch_loss : dict[int, float]
         Mean cross-entropy of each step's batch, measured before that step's update.
-    train_loss, train_accuracy, val_loss, val_accuracy : dict[int, float]
-        Loss and accuracy on the training set (or its first ``train_check_size`` images) and
-        on the whole validation set, at every check: the course's five per epoch, the first
-        before any update, and the denser checks of :class:`Trainer`'s ``dense_checks``.
+    val_loss, val_accuracy : dict[int, float]
+        Loss and accuracy on the whole validation set at every check: the course's five per
+        epoch, the first before any update, and the denser checks of :class:`Trainer`'s
+        ``dense_checks``.
+    train_loss, train_accuracy : dict[int, float]
+        Loss and accuracy on the training set (or its first ``train_check_size`` images) at
+        the course's checks only (:attr:`course_steps`).
     steps_per_epoch : int
         Updates in one epoch (complete batches only).
     stop_reason : StopReason or None
@@ -102,6 +105,11 @@ class History:
     def steps(self) -> int:
         """Updates made."""
         return len(self.batch_loss)
+
+    @property
+    def course_steps(self) -> NDArray[np.int64]:
+        """The steps of the course's checks: those that score the training images too."""
+        return np.fromiter(self.train_loss.keys(), np.int64)
 
     @property
     def best_val_loss(self) -> float:
@@ -298,7 +306,9 @@ class Trainer:
         ``(every, epochs)``: check also every ``every`` steps during the first ``epochs``
         epochs, where runs move fastest, so that the steps a run takes to reach an accuracy
         are known to ``every`` steps rather than to a fifth of an epoch. ``None`` checks
-        five times an epoch only, as the course does.
+        five times an epoch only, as the course does. A dense check scores the validation
+        set only: the steps to an accuracy and the early validation loss need nothing else,
+        and the training images would double its cost.
 
     Notes
     -----
@@ -365,7 +375,8 @@ class Trainer:
             Called as ``on_step(step, loss)`` after every update, with the batch's loss.
         on_check : callable, optional
             Called as ``on_check(step, history)`` after every validation check, before early
-            stopping is decided; the network holds the weights that were checked.
+            stopping is decided; the network holds the weights that were checked. A course
+            check has scored the training images: its step is in ``history.train_loss``.
         progress : bool or None
             Show the steps, the batch loss and the validation accuracy as training goes:
             a widget in Jupyter, a bar on a terminal; ``None`` shows it where someone is
@@ -506,9 +517,10 @@ class Trainer:
         with self.threads.checks():
             val_loss, history.val_accuracy[step] = evaluate(weights, sets.X_val, sets.y_val,
                                                             activation)
-            history.train_loss[step], history.train_accuracy[step] = evaluate(
-                weights, sets.X_scored, sets.y_scored, activation
-            )
+            if counted:
+                history.train_loss[step], history.train_accuracy[step] = evaluate(
+                    weights, sets.X_scored, sets.y_scored, activation
+                )
         history.val_loss[step] = val_loss
         if not math.isfinite(val_loss):
             _diverged(history, step, f"the validation loss became {val_loss}")

@@ -319,6 +319,8 @@ def corruptions() -> Counter:
         "steps and values differ": lambda p: edit_arrays(p, "val_loss", lambda a: a[:-1]),
         "norms of another shape": lambda p: edit_arrays(p, "gradient_norms",
                                                         lambda a: a[:, :1]),
+        "training scored off the checks": lambda p: edit_arrays(p, "train_loss_steps",
+                                                                lambda a: a + 1),
         "no record": lambda p: edit_arrays(p, "batch_loss_steps", lambda a: a.reshape(1, -1)),
     }
     tally = Counter()

@@ -1,5 +1,7 @@
 """The benchmark's bookkeeping: medians, ratios and the exit code. No timing is asserted."""
 
+import pytest
+
 from backprop import benchmark as run
 
 
@@ -48,3 +50,10 @@ def test_without_peers_only_the_own_targets_count():
         "evaluation pass vs training epoch", "float32 epoch vs float64",
         "float32 evaluation vs float64", "float32 protocol vs float64"]
     assert table.count("not measured in this run") == 4
+
+
+def test_the_check_share_is_five_checks_over_an_epoch_and_them():
+    medians = {("epoch", "backprop float32"): 0.05}
+    medians.update({(group, "backprop float32"): seconds
+                    for group, seconds in zip(run.CHECKS, (0.01, 0.03, 0.005), strict=True)})
+    assert run.check_share(medians) == pytest.approx((0.5, 0.75, 1 / 3), rel=1e-12)

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from backprop import runs
-from backprop.experiments import EPOCHS_ENVIRONMENT_VARIABLE, run, run_experiment
+from backprop.experiments import (
+    EPOCHS_ENVIRONMENT_VARIABLE,
+    run,
+    run_experiment,
+    run_experiments,
+)
 from backprop.runs import EXPERIMENTS
 
 
@@ -18,10 +23,12 @@ def test_every_experiment_runs_shortened_with_complete_records(name, data, tmp_p
         assert config.epochs == 1
         assert history.steps_per_epoch == 10
         assert list(history.batch_loss) == list(range(history.steps))
-        checks = list(history.val_loss)
-        assert checks == list(history.val_accuracy) == list(history.train_accuracy)
-        assert checks == list(history.train_loss) == result.check_steps.tolist()
-        assert result.gradient_norms.shape == (len(checks), len(config.neurons_per_layer))
+        checks, course = list(history.val_loss), list(history.train_loss)
+        assert checks == list(history.val_accuracy) == result.check_steps.tolist()
+        assert course == list(history.train_accuracy) == result.course_steps.tolist()
+        assert set(course) <= set(checks)
+        assert course[-1] == checks[-1]
+        assert result.gradient_norms.shape == (len(course), len(config.neurons_per_layer))
         assert np.all(result.gradient_norms > 0)
         summary = result.summary()
         assert summary["stopped_at"] == checks[-1] == history.steps
@@ -47,6 +54,22 @@ def test_each_seed_is_its_own_run_stored_on_its_own(data, tmp_path):
     assert len({result.history.val_loss[result.final_step] for result in group.results}) == 3
     assert sorted(path.name.split("-")[1] for path in tmp_path.glob("*.json")) == [
         "seed0", "seed1", "seed2"]
+
+
+def test_the_extra_runs_are_trained_in_the_sweep_and_stored_not_returned(data, tmp_path):
+    computed = []
+    found = run_experiments(["task2"], data, tmp_path, seeds=2, epochs=1,
+                            extra=[*runs.BOOK_EXTRA_RUNS, runs.TASK2],
+                            on_result=lambda result, trained: computed.append(result.config))
+    assert [result.config.seed for result in found["task2"][0].results] == [0, 1]
+    # Shortened as the experiments' runs are, and Task 2 of seed 0 trained once, not twice.
+    assert sorted(config.dtype for config in computed) == ["float32", "float32", "float64"]
+    (extra,) = (config for config in computed if config.dtype == "float64")
+    assert extra == runs.BOOK_EXTRA_RUNS[0].replace(epochs=1)
+    served = []
+    run_experiments([], data, tmp_path, epochs=1, extra=runs.BOOK_EXTRA_RUNS,
+                    on_result=lambda result, trained: served.append(trained))
+    assert served == [False]
 
 
 def arrays(store):

@@ -77,3 +77,18 @@ def test_bad_sweep_options_exit_2(argv, message, capsys):
         cli.main(["claims", *argv])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@needs_mnist
+def test_the_book_s_float64_run_is_stored_where_the_performance_chapter_looks(tmp_path):
+    from backprop import experiments, runs
+    from backprop.preprocessing import assignment_data
+
+    extra = runs.BOOK_EXTRA_RUNS
+    configs = [*extra, *experiments.experiment_configs("task2", 1)]
+    data = assignment_data(dtype=runs.widest_dtype(configs))
+    experiments.run_experiments(["task2"], data, tmp_path, epochs=1, extra=extra)
+    served = []
+    experiments.run_many([extra[0].replace(epochs=1)], assignment_data(dtype="float64"),
+                         tmp_path, on_result=lambda result, trained: served.append(trained))
+    assert served == [False]

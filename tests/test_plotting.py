@@ -80,6 +80,8 @@ def test_gradient_figure(results):
         assert axes.get_yscale() == "log"
         assert len(axes.get_lines()) == len(group.config.neurons_per_layer)
         first = [result.gradient_norms[:, 0] for result in group.results]
+        np.testing.assert_array_equal(axes.get_lines()[0].get_xdata(),
+                                      group.results[0].course_steps)
         np.testing.assert_allclose(axes.get_lines()[0].get_ydata(),
                                    np.exp(np.log(first).mean(axis=0)), rtol=1e-12)
 

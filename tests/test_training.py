@@ -148,8 +148,10 @@ def test_dense_checks_are_added_where_asked():
                       dense_checks=(3, 1)).fit(X, y, X[:30], y[:30], epochs=2)
     course = list(range(0, 41, 4))
     dense = list(range(0, 20, 3))
-    assert list(history.val_loss) == sorted(set(course) | set(dense))
-    assert list(history.train_loss) == list(history.val_loss)
+    assert list(history.val_loss) == list(history.val_accuracy) == sorted(set(course) | set(dense))
+    # A dense check scores the validation set alone.
+    assert list(history.train_loss) == list(history.train_accuracy) == course
+    assert history.course_steps.tolist() == course
 
 
 def test_dense_checks_leave_early_stopping_where_it_was(blobs):
