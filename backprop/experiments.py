@@ -319,7 +319,7 @@ def run_experiments(
     unique = list(dict.fromkeys(config for found in configs.values() for config in found))
     unique.sort(key=lambda config: -len(config.neurons_per_layer))
     seeded = [config.replace(seed=seed) for config in unique for seed in range(seeds)]
-    extra = [config for config in shortened(extra, epochs) if config not in seeded]
+    extra = [config for config in dict.fromkeys(shortened(extra, epochs)) if config not in seeded]
     # The extra runs go first among the networks of their depth: they are single and long.
     every = sorted([*extra, *seeded], key=lambda config: -len(config.neurons_per_layer))
     found = dict(zip(every, run_many(every, data, results_dir, force=force, jobs=jobs,
