@@ -40,7 +40,7 @@ from backprop.network import evaluate
 from backprop.preprocessing import Dataset, assignment_data
 from backprop.runs import GRADIENT_PROBE
 from backprop.threads import ThreadPolicy, blas_description
-from backprop.training import TRAIN_CHECK_SIZE, batch_indices, sgd_step
+from backprop.training import CHECKS_PER_EPOCH, TRAIN_CHECK_SIZE, batch_indices, sgd_step
 
 try:
     import torch
@@ -150,9 +150,8 @@ def check_share(medians: dict) -> tuple[float, float, float]:
         scoring the validation set alone, with no training images and no gradient probe.
     """
     steps = medians["epoch", "backprop float32"]
-    return tuple(5 * medians[group, "backprop float32"]
-                 / (steps + 5 * medians[group, "backprop float32"])
-                 for group in CHECKS)
+    checks = [CHECKS_PER_EPOCH * medians[group, "backprop float32"] for group in CHECKS]
+    return tuple(seconds / (steps + seconds) for seconds in checks)
 
 
 def backprop_fit(data: Dataset, dtype: str, epochs: int, **options: Any) -> Callable[[], Score]:
@@ -263,7 +262,7 @@ def torch_fit(data: Dataset, epochs: int) -> Callable[[], Score]:
     def once() -> Score:
         run.start()
         for _ in range(epochs):
-            run.epoch(checks=5, train_rows=TRAIN_CHECK_SIZE)
+            run.epoch(checks=CHECKS_PER_EPOCH, train_rows=TRAIN_CHECK_SIZE)
         accuracy = run.evaluate(TRAIN_CHECK_SIZE)
         return lambda: accuracy
 

@@ -139,7 +139,7 @@ def early_val_loss(result: RunResult) -> float:
 
 def overfitting(result: RunResult) -> float:
     """How far the validation loss rose after its best: last check's minus the lowest."""
-    return result.history.val_loss[result.final_step] - result.history.best_val_loss
+    return final_val_loss(result) - best_val_loss(result)
 
 
 def log_gradient_ratio(result: RunResult) -> float:

@@ -127,6 +127,10 @@ class History:
         return np.fromiter(record.keys(), np.int64), np.fromiter(record.values(), np.float64)
 
 
+CHECKS_PER_EPOCH = 5
+"""The course's validation checks an epoch, at the first step of each fifth of it; early
+stopping counts these."""
+
 TRAIN_CHECK_SIZE = 5_000
 """Training images (the first ones) a check scores by default: scoring is most of a run's
 cost, and the loss of 5,000 images estimates the training set's to about 1%."""
@@ -428,7 +432,7 @@ class Trainer:
 
     def _train(self, sets: _Sets, epochs, steps_per_epoch, on_step, on_check) -> History:
         model = self.model
-        check_every = max(1, steps_per_epoch // 5)
+        check_every = max(1, steps_per_epoch // CHECKS_PER_EPOCH)
         dense_every, dense_epochs = self.dense_checks or (check_every, 0)
         dense_until = dense_epochs * steps_per_epoch
         rng = np.random.default_rng(self.seed) if self.shuffle else None
