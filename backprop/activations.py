@@ -13,8 +13,8 @@ name                  :math:`a = f(z)`              :math:`f'(z)` in terms of :m
 ====================  ============================  =========================================
 
 The output layer is always :func:`softmax`, whose derivative :func:`softmax_derivative` is a
-Jacobian; combined with the cross-entropy loss it collapses to :math:`\hat y - y` (see
-:func:`backprop.losses.cross_entropy_delta`).
+Jacobian; combined with the cross-entropy loss it collapses to :math:`\hat y - y` per sample,
+:math:`(\hat y - y)/N` for the batch's mean (see :func:`backprop.losses.cross_entropy_delta`).
 
 Every function here is plain mathematics: it checks nothing, and runs on float arrays and on
 object arrays of SymPy expressions alike (through :mod:`backprop.elementary`), which is how
@@ -54,8 +54,9 @@ def sigmoid(z: Array) -> Array:
 
     Notes
     -----
-    Derivations: ``sigmoid-derivative``, ``sigmoid-tanh-form`` and ``delta-recurrence``
-    (:mod:`backprop.derivations`) run it on symbols.
+    Derivations: ``sigmoid-derivative``, ``sigmoid-tanh-form``, ``delta-recurrence``,
+    ``output-delta-general`` and ``sigmoid-slope-bound`` (:mod:`backprop.derivations`) run it
+    on symbols.
     """
     # Halving is exact in binary floating point, so (1 + t) / 2 rounds as 0.5 + 0.5 t does.
     a = np.divide(z, 2)
@@ -80,8 +81,8 @@ def sigmoid_derivative(a: Array) -> Array:
 
     Notes
     -----
-    Derivations: ``sigmoid-derivative`` and ``delta-recurrence``
-    (:mod:`backprop.derivations`) run it on symbols.
+    Derivations: ``sigmoid-derivative``, ``delta-recurrence``, ``output-delta-general`` and
+    ``sigmoid-slope-bound`` (:mod:`backprop.derivations`) run it on symbols.
     """
     return a * (1 - a)
 
@@ -232,15 +233,16 @@ def softmax(z: Array) -> Array:
 
 
 def softmax_derivative(a: Array) -> Array:
-    r"""The Jacobian of :func:`softmax`, from its output: :math:`\partial a_k / \partial z_m`.
+    r"""The Jacobian of :func:`softmax`, from its output: :math:`\partial \hat y_k / \partial z_m`.
 
     .. math::
 
-        \frac{\partial a_k}{\partial z_m} = a_k\,([k = m] - a_m).
+        \frac{\partial \hat y_k}{\partial z_m} = \hat y_k\,([k = m] - \hat y_m).
 
     The network never builds this :math:`K \times K` matrix: followed by the cross-entropy
-    loss, the product of this Jacobian with the loss's gradient collapses to
-    :math:`\hat y - y` (:func:`backprop.losses.cross_entropy_delta`).
+    loss, the product of this Jacobian with one sample's loss gradient collapses to
+    :math:`\hat y - y` (over :math:`N` for the batch's mean:
+    :func:`backprop.losses.cross_entropy_delta`).
 
     Parameters
     ----------

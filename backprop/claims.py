@@ -143,9 +143,12 @@ def overfitting(result: RunResult) -> float:
 
 
 def log_gradient_ratio(result: RunResult) -> float:
-    r"""At initialisation, the first layer's gradient norm over the output layer's, in decades.
+    r"""At initialisation, the first layer's RMS gradient per entry over the output layer's.
 
-    :math:`\log_{10}` of the ratio, on the gradient probe images: -1 means ten times smaller.
+    :math:`\log_{10}` of the ratio (:func:`backprop.reports.gradient_ratio`), in decades, on
+    the gradient probe images: -1 means ten times smaller. Per entry
+    (:func:`backprop.reports.gradient_rms`), not the Frobenius norm, so that the first
+    layer's many more weights do not by themselves make its gradient look larger.
     """
     return math.log10(gradient_ratio(result, 0))
 
@@ -166,7 +169,7 @@ MEASURES: dict[str, Measure] = {
                                     final_train_accuracy, "{:.2%}"),
     "overfitting": Measure("rise of the validation loss after its best", overfitting,
                            "{:.4f}"),
-    "log_gradient_ratio": Measure("log10 of first-to-output gradient norm at step 0",
+    "log_gradient_ratio": Measure("log10 of first-to-output RMS gradient per entry at step 0",
                                   log_gradient_ratio, "{:.2f}"),
 }
 """The measures claims are judged on, by name."""
@@ -267,13 +270,13 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("ten-layers-less-accurate", "Ten hidden layers reach a worse accuracy than one",
           _REPORT, "best_val_accuracy", "task4e", _ONE_LAYER, "lower"),
     Claim("ten-layers-vanish",
-          "Ten sigmoid layers' gradients vanish: the first layer's is under a tenth of the "
-          "output layer's at initialisation",
+          "Ten sigmoid layers' gradients vanish: the first layer's RMS gradient per entry is "
+          "under a tenth of the output layer's at initialisation",
           "Nielsen (2015), chapter 5", "log_gradient_ratio",
           "task4e-no-tricks", None, "lower", margin=-1.0),
     Claim("ten-layers-vanish-with-tricks",
-          "Even with the tricks, ten layers' gradients vanish (first under a tenth of the "
-          "output layer's)",
+          "Even with the tricks, ten layers' gradients vanish (the first layer's RMS gradient "
+          "per entry under a tenth of the output layer's)",
           "Glorot & Bengio (2010)", "log_gradient_ratio",
           "task4e", None, "lower", margin=-1.0),
 )

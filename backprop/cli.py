@@ -177,7 +177,9 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="check an answer to an exercise, defined in a Python file",
         description="Check the answer to exercise NAME that FILE defines: a function named "
-                    "answer for a code exercise, or a list named steps for a derivation. FILE "
+                    "answer for a code exercise, a list named steps for a derivation, or a "
+                    "value named answer for a choice (answer = \"b\") or a number (answer = "
+                    "\"sqrt(785/3)\"), of which only the text comes back. FILE "
                     "runs in a child Python process with limits on its time, memory, files "
                     "and processes (inside bubblewrap where bwrap is installed); this process "
                     "draws the inputs and decides. Without bubblewrap it is NOT a sandbox: the "
@@ -185,14 +187,15 @@ def _parser() -> argparse.ArgumentParser:
                     "yourself.")
     check.add_argument("name", metavar="NAME", help="the exercise (see backprop exercises)")
     check.add_argument("file", metavar="FILE", type=Path,
-                       help="a Python file that defines answer (code) or steps (derivation)")
+                       help="a Python file that defines answer (code, a choice or a number) "
+                            "or steps (a derivation)")
     check.add_argument("--timeout", type=_positive_int, default=60,
                        help="seconds the file may take to run and load (default 60)")
     grade = commands.add_parser(
         "grade", help="grade a class's submissions into a CSV and a feedback file each",
         description="Grade every exercise for every student. A submission is a student's "
-                    ".py file (a function or list of steps per exercise, named after it with "
-                    "_ for -), filled-in exercise notebook (.ipynb) or folder of these, the "
+                    ".py file (a function, list of steps or value per exercise, named after it "
+                    "with _ for -), filled-in exercise notebook (.ipynb) or folder of these, the "
                     "student named by its stem. Writes OUTPUT (student, exercise, passed, "
                     "message) and STUDENT.md beside it for each student. Every answer runs "
                     "in a child process with limits, as for backprop check, which is NOT a "

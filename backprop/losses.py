@@ -7,8 +7,10 @@ For a batch of :math:`N` samples with one-hot targets :math:`y` and softmax outp
 
     C = -\frac{1}{N} \sum_{n=1}^{N} \sum_{k=1}^{K} y_{nk} \ln \hat y_{nk},
 
-and its gradient with respect to the output layer's pre-activations is the famous
-:math:`\partial C / \partial z_{nk} = (\hat y_{nk} - y_{nk}) / N`.
+the mean of the samples' losses :math:`C_n = -\sum_k y_{nk} \ln \hat y_{nk}`. One sample's
+delta is the famous :math:`\partial C_n / \partial z_{nk} = \hat y_{nk} - y_{nk}`; the
+gradient of the mean, which :func:`cross_entropy_delta` returns and the backward pass carries,
+is that over :math:`N`: :math:`\partial C / \partial z_{nk} = (\hat y_{nk} - y_{nk}) / N`.
 
 :func:`cross_entropy` and :func:`one_hot` check their inputs; :func:`mean_cross_entropy`,
 :func:`negative_log_likelihood` and :func:`cross_entropy_delta` are the plain mathematics
@@ -156,9 +158,10 @@ def negative_log_likelihood(labels: NDArray[np.intp], outputs: Array) -> np.floa
 def cross_entropy_delta(targets: Array, outputs: Array) -> Array:
     r"""Gradient of the mean cross-entropy with respect to the softmax layer's logits.
 
-    Chaining the loss's gradient :math:`-y_k / \hat y_k` through the softmax Jacobian
+    Chaining one sample's loss gradient :math:`-y_k / \hat y_k` through the softmax Jacobian
     :math:`\hat y_k([k = m] - \hat y_m)` leaves, for one-hot (indeed any normalised)
-    targets,
+    targets, the sample's delta :math:`\hat y - y`; the mean over the batch divides each
+    row by :math:`N`:
 
     .. math::
 

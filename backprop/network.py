@@ -9,8 +9,11 @@ Notation, for a network with :math:`L` weight matrices and a batch of :math:`N` 
 - :math:`z^{(l)} = a^{(l-1)} W^{(l)}` and :math:`a^{(l)} = f(z^{(l)})` for hidden layers,
   :math:`\hat y = a^{(L)} = \operatorname{softmax}(z^{(L)})` at the output.
 
-Backpropagation computes :math:`\delta^{(l)} = \partial C / \partial z^{(l)}` from the output
-back:
+The loss :math:`C = \frac1N \sum_n C_n` is the batch's mean of the samples' losses
+:math:`C_n`. Backpropagation computes :math:`\delta^{(l)} = \partial C / \partial z^{(l)}`, one
+row per sample, from the output back. Each row is that sample's own delta
+:math:`\partial C_n / \partial z^{(l)}_n` over :math:`N` (the book's :math:`\Delta^{(l)} / N`),
+since the sample's loss enters the mean with weight :math:`1/N`:
 
 .. math::
 
@@ -18,9 +21,11 @@ back:
     \delta^{(l)} = f'(z^{(l)}) \odot \left(\delta^{(l+1)} {W^{(l+1)}}^{\top}\right), \qquad
     \frac{\partial C}{\partial W^{(l)}} = {a^{(l-1)}}^{\top} \delta^{(l)}.
 
-Written for one hidden unit :math:`j`, input :math:`i` and output unit :math:`k`, this is the
-course's rule :math:`\delta_j = f'(z_j) \sum_k w_{kj} \delta_k` and
-:math:`w_{ji} \leftarrow w_{ji} - \alpha \delta_j x_i`.
+Written for one sample, one hidden unit :math:`j`, input :math:`i` and output unit :math:`k`,
+with the sample's own deltas (no :math:`1/N`), this is the course's rule
+:math:`\delta_j = f'(z_j) \sum_k w_{kj} \delta_k` and
+:math:`w_{ji} \leftarrow w_{ji} - \alpha \delta_j x_i`; over a batch the step is that rule's
+mean over the samples.
 
 The functions :func:`forward`, :func:`backward`, :func:`evaluate` and :func:`parameter_count`
 are that mathematics, unchecked (:func:`overflowing_layer` bounds what :func:`forward`

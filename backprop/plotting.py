@@ -1,4 +1,4 @@
-"""Figures of training runs: curves against steps, comparisons, and gradient norms by layer.
+"""Figures of training runs: curves against steps, comparisons, and measures layer by layer.
 
 Every figure has labelled axes, a legend, and colours from the Okabe-Ito palette, which
 readers with any common form of colour blindness can tell apart. A configuration trained
@@ -18,8 +18,9 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
+from backprop.reports import gradient_rms
 from backprop.runs import SeededRuns
 from backprop.store import write_atomically
 
@@ -178,36 +179,91 @@ def _lowest_accuracy(groups: Sequence[SeededRuns]) -> float:
 
 
 def plot_gradient_norms(groups: Sequence[SeededRuns], title: str = "") -> Figure:
-    """Each layer's weight-gradient norm at the course's checks, one panel per configuration.
+    r"""Each layer's RMS weight gradient per entry at the course's checks, a panel per run.
 
+    The measure is :func:`backprop.reports.gradient_rms`, the Frobenius norm over the square
+    root of the matrix's entries, so that a layer's size does not by itself lift its line.
     Layers run from the first (darkest) to the output layer (lightest) on the cividis
-    scale; the vertical axis is logarithmic, so a gradient that shrinks by the same factor
-    at every layer shows as evenly spaced lines. Lines are geometric means over seeds, up to
-    the first seed's stop, with a band from the lowest seed to the highest.
+    scale, the legend numbering them as the weight matrices :math:`W^{(1)}, \dots,
+    W^{(L)}`, the last named as the output layer; the vertical axis is logarithmic, so a
+    gradient that shrinks by the same factor at every layer shows as evenly spaced lines.
+    Lines are geometric means over seeds, up to the first seed's stop, with a band from the
+    lowest seed to the highest.
     """
     figure = Figure(figsize=(5.5 * len(groups), 4.2), layout="constrained")
     panels = np.atleast_1d(figure.subplots(1, len(groups), sharey=True))
     for axes, group in zip(panels, groups, strict=True):
         checks = min(len(result.course_steps) for result in group.results)
-        norms = np.array([result.gradient_norms[:checks] for result in group.results])
+        rms = np.array([gradient_rms(result)[:checks] for result in group.results])
         steps = group.results[0].course_steps[:checks]
-        layers = norms.shape[2]
+        layers = rms.shape[2]
         colours = _cividis(layers)
         for layer in range(layers):
-            axes.plot(steps, np.exp(np.log(norms[:, :, layer]).mean(axis=0)),
-                      color=colours[layer], linewidth=1.3, label=f"layer {layer + 1}")
+            axes.plot(steps, np.exp(np.log(rms[:, :, layer]).mean(axis=0)),
+                      color=colours[layer], linewidth=1.3, label=layer_name(layer, layers))
             if group.seeds > 1:
-                axes.fill_between(steps, norms[:, :, layer].min(axis=0),
-                                  norms[:, :, layer].max(axis=0), color=colours[layer],
+                axes.fill_between(steps, rms[:, :, layer].min(axis=0),
+                                  rms[:, :, layer].max(axis=0), color=colours[layer],
                                   alpha=0.15, linewidth=0)
         axes.set_yscale("log")
-        axes.set(xlabel="training step (batches of 32)",
-                 ylabel="gradient norm ‖∂C/∂W‖ (log scale)", title=group.config.label)
+        axes.set(xlabel="training step (batches of 32)", ylabel=GRADIENT_LABEL,
+                 title=group.config.label)
         axes.grid(alpha=0.3, which="both")
     # One legend for every panel, below them, where it covers no line.
     handles, names = panels[0].get_legend_handles_labels()
     figure.legend(handles, names, loc="outside lower center", ncols=min(len(names), 11),
                   fontsize="small", frameon=False)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+GRADIENT_LABEL = "RMS per entry of ∂C/∂W (log scale)"
+"""The vertical axis of :func:`plot_gradient_norms`: what :func:`backprop.reports.gradient_rms`
+measures."""
+
+
+def layer_name(index: int, layers: int) -> str:
+    """The legend's name of weight matrix ``index + 1`` of ``layers``: the last is the output.
+
+    ``"layer 1"`` to ``"layer 10"`` for the hidden layers of Task 4e, ``"output (11)"`` for
+    its eleventh matrix.
+    """
+    return f"output ({layers})" if index == layers - 1 else f"layer {index + 1}"
+
+
+def plot_layer_norms(
+    norms: Mapping[str, ArrayLike], ylabel: str, title: str = ""
+) -> Figure:
+    """One measure per layer, from the first to the output layer, a line per network.
+
+    ``norms`` maps each network's label to its values, shaped ``(seeds, layers)``: the line
+    is their geometric mean over seeds, with a band from the lowest seed to the highest, on
+    a logarithmic axis, so that a measure multiplied by the same factor at every layer is a
+    straight line. Layers are numbered as the weight matrices are, the last tick named as the
+    output layer (:func:`layer_name`).
+    """
+    figure = Figure(figsize=(8, 4.4), layout="constrained")
+    axes = figure.subplots()
+    arrays = {label: np.atleast_2d(np.asarray(values, dtype=float))
+              for label, values in norms.items()}
+    count = max(values.shape[1] for values in arrays.values())
+    layers = np.arange(1, count + 1)
+    # Black is the baselines' colour in the other figures; these networks have none.
+    for (label, values), colour in zip(arrays.items(), _colours(len(arrays) + 1)[1:],
+                                       strict=True):
+        shown = layers[: values.shape[1]]
+        axes.plot(shown, np.exp(np.log(values).mean(axis=0)), color=colour, marker="o",
+                  markersize=4, linewidth=1.5, label=label)
+        if len(values) > 1:
+            axes.fill_between(shown, values.min(axis=0), values.max(axis=0), color=colour,
+                              alpha=0.18, linewidth=0)
+    axes.set_xticks(layers, [layer_name(index, count).removeprefix("layer ").replace(" ", "\n")
+                             for index in range(count)])
+    axes.set_yscale("log")
+    axes.set(xlabel="layer", ylabel=ylabel)
+    axes.grid(alpha=0.3, which="both")
+    figure.legend(loc="outside lower center", ncols=2, frameon=False)
     if title:
         figure.suptitle(title)
     return figure
@@ -243,8 +299,10 @@ def plot_network(sizes: Sequence[int] = (2, 2, 2)) -> Figure:
     r"""A small network as the derivations name it: units, weights, and the two passes.
 
     Each unit of a layer :math:`l` shows its :math:`z^{(l)}` and :math:`a^{(l)}`, each
-    layer's weights :math:`W^{(l)}` join it to the layer before, and every unit after the
-    inputs carries its :math:`\delta^{(l)}`. Arrows below say which way each pass runs.
+    layer's weights :math:`W^{(l)}` join it to the layer before (one edge is named by its
+    entry: :math:`W^{(l)}_{12}` joins unit 1 of layer :math:`l - 1` to unit 2 of layer
+    :math:`l`), and every unit after the inputs carries its :math:`\delta^{(l)}`. Arrows below
+    say which way each pass runs.
     """
     sizes = list(sizes)
     layers = len(sizes)
@@ -261,6 +319,13 @@ def plot_network(sizes: Sequence[int] = (2, 2, 2)) -> Figure:
                     "shrinkB": 0})
         x = 2.6 * (l - 0.5)
         axes.text(x, top + 0.6, f"$W^{{({l})}}$", ha="center", fontsize=13)
+        # One edge named by its entry, from unit i = 1 to unit j = 2: the row is the unit
+        # it leaves, the column the unit it reaches.
+        j = min(1, sizes[l] - 1)
+        (x0, y0), (x1, y1) = place[l - 1, 0], place[l, j]
+        axes.text(x0 + 0.3 * (x1 - x0) + 0.3, y0 + 0.3 * (y1 - y0) + 0.05,
+                  f"$W^{{({l})}}_{{1{j + 1}}}$", ha="center", va="bottom", fontsize=10,
+                  color="0.25", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     for (l, j), (x, y) in place.items():
         first, last = l == 0, l == layers - 1
         colour = "#E69F00" if first else "#0072B2" if not last else "#009E73"

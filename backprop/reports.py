@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
-from backprop.checks import show
+from backprop.checks import check_layer_sizes, show
 from backprop.runs import Experiment, RunResult, SeededRuns
 
 SUMMARY_COLUMNS = {
@@ -136,10 +138,50 @@ def steps_to_accuracy(result: RunResult, threshold: float) -> int | None:
     return None
 
 
+def weight_entries(result: RunResult) -> NDArray[np.int64]:
+    r"""The entries of each of the run's weight matrices, the first layer's first.
+
+    Layer :math:`l` has :math:`\mathrm{fan\_in} \cdot \mathrm{fan\_out}` of them, from the
+    run's own inputs (``meta["input_size"]``, the bias input included) and its
+    configuration's layers: :math:`785 \cdot 64 = 50\,240` for a first layer of 64 units on
+    MNIST.
+    """
+    sizes = check_layer_sizes(result.config.neurons_per_layer, result.meta["input_size"])
+    return np.array([fan_in * fan_out for fan_in, fan_out in pairwise(sizes)])
+
+
+def gradient_rms(result: RunResult) -> NDArray[np.float64]:
+    r"""The root mean square per entry of each layer's weight gradient, at each course check.
+
+    .. math::
+
+        \operatorname{RMS}\big(\partial C / \partial W^{(l)}\big)
+        = \frac{\lVert \partial C / \partial W^{(l)} \rVert_F}
+               {\sqrt{\mathrm{fan\_in}^{(l)} \, \mathrm{fan\_out}^{(l)}}},
+
+    from the Frobenius norms the run stored (:attr:`RunResult.gradient_norms`) and the
+    sizes of its matrices (:func:`weight_entries`). Unlike the norm, it does not grow with a
+    layer's size: equal gradients per entry give every layer the same value, where their
+    norms would favour a first layer of 785 by 64 over an output layer of 64 by 10 by
+    :math:`\sqrt{785 \cdot 64 / (64 \cdot 10)} \approx 8.9`. The measure of layer against
+    layer in the figures (:func:`backprop.plotting.plot_gradient_norms`), the claims
+    (:func:`backprop.claims.log_gradient_ratio`) and the book.
+
+    Returns
+    -------
+    array, shape (course checks, layers)
+        Like :attr:`RunResult.gradient_norms`.
+    """
+    return result.gradient_norms / np.sqrt(weight_entries(result))
+
+
 def gradient_ratio(result: RunResult, check: int) -> float:
-    """First layer's gradient norm over the output layer's, at the check of that index."""
-    norms = result.gradient_norms[check]
-    return float(norms[0] / norms[-1])
+    """The first layer's RMS gradient per entry over the output layer's, at that check.
+
+    ``check`` indexes the course's checks (0: at initialisation); see :func:`gradient_rms`.
+    """
+    rms = gradient_rms(result)[check]
+    return float(rms[0] / rms[-1])
 
 
 def training_time(groups: Sequence[SeededRuns]) -> tuple[int, float]:

@@ -72,7 +72,7 @@ def parameter_count(layer_sizes):
 
 
 def delta_norms(weights, X, targets):
-    """The norm of each hidden layer's delta, first hidden layer first."""
+    """The norm of each hidden layer's mean delta over the batch, first hidden layer first."""
     a = [X]
     for W in weights[:-1]:
         a.append(1 / (1 + np.exp(-(a[-1] @ W))))
@@ -82,5 +82,36 @@ def delta_norms(weights, X, targets):
     norms = []
     for l in range(len(weights), 1, -1):
         delta = a[l - 1] * (1 - a[l - 1]) * (delta @ weights[l - 1].T)
-        norms.insert(0, float(np.linalg.norm(delta)))
+        # The rows already carry the 1/N: their sum is the mean delta over the batch.
+        norms.insert(0, float(np.linalg.norm(delta.sum(axis=0))))
     return norms
+
+
+def standardise(images, mean, std):
+    """(x - mean) / std for every pixel, then a column of ones: the bias input, last."""
+    X = (images - mean) / std
+    return np.hstack([X, np.ones((len(X), 1))])
+
+
+def array_shapes(layer_sizes, N):
+    """Each layer's shapes of W, a before it, z, delta and dC/dW, for a batch of N."""
+    shapes = []
+    for l in range(1, len(layer_sizes)):
+        n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
+        shapes.append(((n_in, n_out), (N, n_in), (N, n_out), (N, n_out), (n_in, n_out)))
+    return shapes
+
+
+def central_differences(loss, W, epsilon):
+    """(C(W + eps E_ij) - C(W - eps E_ij)) / (2 eps), one weight at a time."""
+    W = W.copy()
+    gradient = np.zeros_like(W)
+    for index in np.ndindex(W.shape):
+        w = W[index]
+        W[index] = w + epsilon
+        plus = loss(W)
+        W[index] = w - epsilon
+        minus = loss(W)
+        W[index] = w
+        gradient[index] = (plus - minus) / (2 * epsilon)
+    return gradient

@@ -198,5 +198,21 @@ def test_measures_read_the_history(data):
         np.mean([history.val_loss[step] for step in first_epoch]), rel=1e-12)
     assert claims.final_val_loss(result) == history.val_loss[result.final_step]
     assert claims.final_train_accuracy(result) == history.train_accuracy[result.final_step]
-    norms = result.gradient_norms[0]
-    assert claims.log_gradient_ratio(result) == pytest.approx(np.log10(norms[0] / norms[-1]))
+    inputs = data.X_train.shape[1]  # the bias input included
+    rms = result.gradient_norms[0] / np.sqrt([inputs * 64, 64 * 10])
+    assert claims.log_gradient_ratio(result) == pytest.approx(np.log10(rms[0] / rms[-1]))
+
+
+def test_the_vanishing_claims_compare_gradients_per_entry_not_norms(data):
+    # Equal gradients per entry: the first layer's norm is larger, yet nothing vanishes,
+    # and the measure says so.
+    result = train(TASK2.replace(epochs=1, dense_checks=None), data)
+    sizes = [(data.X_train.shape[1], 64), (64, 10)]
+    result.gradient_norms[0] = [np.linalg.norm(np.full(size, 0.003)) for size in sizes]
+    assert result.gradient_norms[0, 0] > result.gradient_norms[0, 1]
+    assert claims.log_gradient_ratio(result) == pytest.approx(0, abs=1e-12)
+    vanishing = [claim for claim in CLAIMS if claim.measure == "log_gradient_ratio"]
+    assert {claim.name for claim in vanishing} == {"ten-layers-vanish",
+                                                  "ten-layers-vanish-with-tricks"}
+    assert all("RMS gradient per entry" in claim.statement for claim in vanishing)
+    assert "RMS gradient per entry" in claims.MEASURES["log_gradient_ratio"].title

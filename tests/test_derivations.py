@@ -38,6 +38,19 @@ def test_a_page_shows_each_step_with_its_reason_beneath_it(name):
                                     in zip(marks, derivation.steps, strict=False)]
 
 
+@pytest.mark.parametrize("name", list(DERIVATIONS))
+def test_no_displayed_step_repeats_the_line_it_follows(name):
+    # A step that SymPy simplified away would read "x = x": each line must show a new form.
+    from backprop.derivations.core import book_latex
+
+    previous = None
+    for step in DERIVATIONS[name].steps:
+        shown = book_latex(step.rhs)
+        left = book_latex(step.lhs) if step.lhs is not None else previous
+        assert shown != left, f"{name}: {shown} follows itself"
+        previous = shown
+
+
 # A proof that cannot fail proves nothing: wrong claims, steps and code must fail.
 
 sigma, z = activation_proofs.sigma, activation_proofs.z
@@ -214,3 +227,13 @@ def test_the_book_writes_the_loss_s_derivatives_as_partial_and_w_ji_as_the_cours
     assert book_latex(sp.Derivative(sp.sin(z[m]) * C, z[m])).startswith(r"\frac{\partial")
     assert book_latex(sp.Derivative(sp.Function("f")(sp.Symbol("x")), sp.Symbol("x"))) == \
         sp.latex(sp.Derivative(sp.Function("f")(sp.Symbol("x")), sp.Symbol("x")))
+
+
+@pytest.mark.parametrize("name", list(DERIVATIONS))
+def test_every_derivation_is_shown_in_the_book(name):
+    # Its label, which the docstrings' links reach, and its glued steps, on one page.
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    assert any(f"(derivation-{name})=" in text and f"{name}-steps" in text
+               for text in (page.read_text() for page in docs.glob("*.md")))

@@ -18,6 +18,8 @@ from backprop.exercises import EXERCISES, check, parse_step
 
 CODE = [name for name, exercise in EXERCISES.items() if exercise.kind == "code"]
 DERIVATIONS = [name for name, exercise in EXERCISES.items() if exercise.kind == "derivation"]
+NUMBERS = [name for name, exercise in EXERCISES.items() if exercise.kind == "number"]
+CHOICES = [name for name, exercise in EXERCISES.items() if exercise.kind == "choice"]
 MISTAKES = [(name, mistake) for name in CODE for mistake in EXERCISES[name].mistakes]
 
 
@@ -28,9 +30,17 @@ def test_the_issue_asks_for_these_exercises():
     assert len(DERIVATIONS) >= 3
 
 
+def test_the_catalogue_is_balanced():
+    assert len(EXERCISES) >= 24
+    assert all(len(names) >= 3 for names in exercises.CHAPTER_EXERCISES.values())
+    assert len(NUMBERS) + len(CHOICES) >= 4
+    assert {exercise.kind for exercise in EXERCISES.values()} == {
+        "code", "derivation", "choice", "number"}
+
+
 @pytest.mark.parametrize("name", list(EXERCISES))
 def test_the_reference_solution_passes(name):
-    feedback = check(name, EXERCISES[name].solution)
+    feedback = check(name, EXERCISES[name].answer())
     assert feedback.passed, feedback.message
 
 
@@ -61,17 +71,42 @@ WRONG_STEPS = {
     ],
     "derive-output-delta": [
         (["exp(z1) / (exp(z1) + exp(z2) + exp(z3))"], "Step 1 does not equal the start"),
-        (["exp(z1) / (exp(z1) + exp(z2) + exp(z3)) - y1", "a1"],
+        (["exp(z1) / (exp(z1) + exp(z2) + exp(z3)) - y1", "yhat1"],
          "Step 2 does not follow from step 1"),
         (["exp(z1) / (exp(z1) + exp(z2) + exp(z3)) - y1"], "last still uses z1, z2, z3"),
     ],
     "derive-hidden-update": [
-        (["a1 * (1 - a1) * (v11 * (o1 - y1) + v21 * (o2 - y2))"],
+        (["a1 * (1 - a1) * (w2_11 * (yhat1 - y1) + w2_21 * (yhat2 - y2))"],
          "Step 1 does not equal the start"),
-        (["delta1 * x1", "a1 * (1 - a1) * (v11 * (o1 + y1) + v21 * (o2 - y2)) * x1"],
+        (["delta1 * x1", "a1 * (1 - a1) * (w2_11 * (yhat1 + y1) + w2_21 * (yhat2 - y2)) * x1"],
          "Step 2 does not follow from step 1"),
-        (["a1 * (1 - a1) * (v11 * (o1 - y1) + v21 * (o2 - y2)) * x1"],
-         "last still uses a1, o1, o2, v11, v21, y1, y2"),
+        (["a1 * (1 - a1) * (w2_11 * (yhat1 - y1) + w2_21 * (yhat2 - y2)) * x1"],
+         "last still uses a1, w2_11, w2_21, y1, y2, yhat1, yhat2"),
+    ],
+    "derive-squared-error-delta": [
+        (["(yhat - y) * yhat"], "Step 1 does not equal the start"),
+        (["(yhat - y) * diff(yhat, z)", "(yhat - y) * exp(-z)"],
+         "Step 2 does not follow from step 1"),
+        (["(yhat - y) * exp(-z) / (1 + exp(-z))**2"], "last still uses z"),
+    ],
+    "derive-batch-gradient": [
+        (["(delta11*a11 + delta22*a21)/2"], "Step 1 does not equal the start"),
+        (["((yhat11 - y11)*a11 + (yhat21 - y21)*a21)/2", "(delta11*a11 - delta21*a21)/2"],
+         "Step 2 does not follow from step 1"),
+        (["((yhat11 - y11)*a11 + (yhat21 - y21)*a21)/2"],
+         "last still uses y11, y21, yhat11, yhat21"),
+    ],
+    "derive-improved-sigmoid-derivative": [
+        (["1.7159*(1 - tanh(2*z/3))"], "Step 1 does not equal the start"),
+        (["1.7159*2/3*(1 - tanh(2*z/3)**2)", "2/3*(1.7159 - a**2)"],
+         "Step 2 does not follow from step 1"),
+        (["1.7159*2/3*(1 - tanh(2*z/3)**2)"], "last still uses z"),
+    ],
+    "derive-momentum-series": [
+        (["g + v3"], "Step 1 does not equal the start"),
+        (["g + gamma*(g + gamma*v2)", "g + gamma*g + gamma*v2"],
+         "Step 2 does not follow from step 1"),
+        (["g + gamma*(g + gamma*v2)"], "last still uses v2"),
     ],
 }
 WRONG = [(name, steps, message) for name, cases in WRONG_STEPS.items()
@@ -268,14 +303,19 @@ def test_an_unanswered_exercise_says_what_to_replace():
 
 @pytest.mark.parametrize(
     ("name", "steps"),
-    [("derive-sigmoid-derivative", ["a*(1 - a)"]), ("derive-output-delta", ["a1 - y1"]),
+    [("derive-sigmoid-derivative", ["a*(1 - a)"]), ("derive-output-delta", ["yhat1 - y1"]),
      ("derive-hidden-update", ["delta1*x1"]),
      ("derive-sigmoid-derivative", ["diff(1/(1 + exp(-z)), z)", "a*(1 - a)"]),
      ("derive-sigmoid-derivative", ["a - a**2", "a*(1 - a)"]),
-     ("derive-output-delta", ["(a1**2 - a1*y1)/a1", "a1 - y1"]),
-     ("derive-hidden-update", ["delta1*(x1 + 1) - delta1", "delta1*x1"])],
+     ("derive-output-delta", ["(yhat1**2 - yhat1*y1)/yhat1", "yhat1 - y1"]),
+     ("derive-hidden-update", ["delta1*(x1 + 1) - delta1", "delta1*x1"]),
+     ("derive-improved-sigmoid-derivative", ["2/3*(1.7159 - a**2/1.7159)"]),
+     ("derive-momentum-series", ["g*(1 + gamma + gamma**2 + gamma**3)",
+                                 "g*(1 - gamma**4)/(1 - gamma)"]),
+     ("derive-batch-gradient", ["(delta11*a11 + delta21*a21)/2"])],
     ids=["sigmoid", "output delta", "hidden update", "the start, then the result",
-         "sigmoid rearranged", "output delta rearranged", "hidden update rearranged"],
+         "sigmoid rearranged", "output delta rearranged", "hidden update rearranged",
+         "improved sigmoid", "momentum's series summed at once", "Task 1b"],
 )
 def test_a_derivation_without_working_fails(name, steps):
     feedback = check(name, steps)
@@ -499,9 +539,9 @@ def test_values_cross_from_the_child_without_pickle():
     [("derive-sigmoid-derivative", ["a*(1 - a)*(z + 1)/(z + 1)", "a*(1 - a)"]),
      ("derive-sigmoid-derivative", ["1/(1 + exp(-z))*(1 - 1/(1 + exp(-z)))", "a*(1 - a)"]),
      ("derive-sigmoid-derivative", ["-diff(-a, z)", "a*(1 - a)"]),
-     ("derive-output-delta", ["exp(z1)/(exp(z1) + exp(z2) + exp(z3)) - y1", "a1 - y1"]),
+     ("derive-output-delta", ["exp(z1)/(exp(z1) + exp(z2) + exp(z3)) - y1", "yhat1 - y1"]),
      ("derive-hidden-update", ["x1*delta1 + 0*x1", "delta1 * x1"])],
-    ids=["times (z+1)/(z+1)", "a written out", "a derivative hidden", "a1 written out",
+    ids=["times (z+1)/(z+1)", "a written out", "a derivative hidden", "yhat1 written out",
          "plus zero"],
 )
 def test_the_result_in_another_dress_is_not_working(name, steps):
@@ -606,3 +646,276 @@ def test_a_solution_s_steps_fit_a_page_and_read_back_as_written(name):
     exec(source, found)
     assert found["steps"] == list(EXERCISES[name].solution)
     assert max(map(len, source.splitlines())) <= 80
+
+
+# Derivations' known mistakes: a step equal to one gets its hint.
+
+DERIVATION_MISTAKES = [(name, mistake) for name in DERIVATIONS
+                       for mistake in EXERCISES[name].mistakes]
+
+
+@pytest.mark.parametrize(("name", "mistake"), DERIVATION_MISTAKES,
+                         ids=[f"{name}:{mistake.name}" for name, mistake in
+                              DERIVATION_MISTAKES])
+def test_a_derivation_that_reaches_a_known_mistake_gets_its_hint(name, mistake):
+    from backprop.exercises.steps import in_names
+
+    exercise = EXERCISES[name]
+    wrong = in_names(mistake.answer(), exercise.names, limit=2000)
+    feedback = check(name, [exercise.start_text, wrong])
+    assert not feedback.passed
+    assert "Step 2 does not follow from step 1" in feedback.message
+    assert f"Hint: {mistake.hint}" in feedback.message
+
+
+# Readings: a choice's letter, a number checked exactly, each key computed by the package.
+
+NUMBER_MISTAKES = [(name, mistake) for name in NUMBERS for mistake in EXERCISES[name].mistakes]
+WRONG_OPTIONS = [(name, letter) for name in CHOICES
+                 for letter in exercises.LETTERS[: len(EXERCISES[name].options)]
+                 if letter != EXERCISES[name].key()]
+
+
+@pytest.mark.parametrize("name", NUMBERS + CHOICES)
+def test_every_reading_knows_three_wrong_answers(name):
+    exercise = EXERCISES[name]
+    wrong = exercise.mistakes if exercise.kind == "number" else exercise.options[1:]
+    assert len(wrong) >= 3
+
+
+@pytest.mark.parametrize(("name", "mistake"), NUMBER_MISTAKES,
+                         ids=[f"{name}:{mistake.name}" for name, mistake in NUMBER_MISTAKES])
+def test_a_known_wrong_number_fails_with_its_hint(name, mistake):
+    feedback = check(name, sp.sstr(mistake.answer()))
+    assert not feedback.passed
+    assert feedback.message.splitlines()[0].endswith("is not the value.")
+    assert f"Hint: {mistake.hint}" in feedback.message
+
+
+@pytest.mark.parametrize(("name", "letter"), WRONG_OPTIONS,
+                         ids=[f"{name}:{letter}" for name, letter in WRONG_OPTIONS])
+def test_every_wrong_option_is_answered_with_why(name, letter):
+    exercise = EXERCISES[name]
+    feedback = check(name, letter)
+    assert not feedback.passed
+    assert f"({letter}) is not it: {exercise.options['abcd'.index(letter)].why}" in (
+        feedback.message)
+
+
+@pytest.mark.parametrize("name", CHOICES)
+def test_a_choice_s_key_is_the_one_option_its_measurement_finds_true(name):
+    exercise = EXERCISES[name]
+    holding = [option.holds() for option in exercise.options]
+    assert holding.count(True) == 1
+    assert exercise.key() == exercise_letters(name)[holding.index(True)]
+    assert all(option.why for option in exercise.options)
+
+
+def exercise_letters(name):
+    return list(exercises.LETTERS[: len(EXERCISES[name].options)])
+
+
+def test_ten_layers_measure_their_gradients_per_entry_under_a_second():
+    from backprop.exercises import catalogue
+
+    catalogue.ten_layer_gradient_ratio.cache_clear()
+    start = time.monotonic()
+    ratio = catalogue.ten_layer_gradient_ratio()
+    assert time.monotonic() - start < 1
+    assert ratio < 1e-3
+    assert EXERCISES["ten-layer-gradients"].key() == "d"
+
+
+def test_a_number_key_is_computed_from_the_package():
+    from backprop import network, runs
+
+    assert EXERCISES["ten-layer-parameters"].key() == network.parameter_count(
+        [785, *runs.TEN_LAYERS])
+    rate = EXERCISES["effective-learning-rate"].key()
+    assert float(rate) == pytest.approx(
+        runs.TASK3_MOMENTUM.learning_rate / (1 - runs.TASK3_MOMENTUM.momentum))
+    assert EXERCISES["spread-at-initialisation"].key() == sp.sqrt(sp.Rational(785, 3))
+
+
+@pytest.mark.parametrize(
+    ("name", "answer"),
+    [("effective-learning-rate", "0.2"), ("effective-learning-rate", 0.2),
+     ("effective-learning-rate", "1/5"), ("effective-learning-rate", np.float64(0.2)),
+     ("effective-learning-rate", sp.Rational(1, 5)),
+     ("effective-learning-rate", __import__("fractions").Fraction(1, 5)),
+     ("ten-layer-parameters", 87744), ("ten-layer-parameters", "785*64 + 9*64**2 + 640"),
+     ("spread-at-initialisation", "sqrt(785/3)"), ("spread-at-initialisation",
+                                                   "sqrt(2355)/3"),
+     ("equal-width", "(-795 + sqrt(795**2 + 4*50880))/2"),
+     ("zero-initialisation", "b"), ("zero-initialisation", " (B) ")],
+    ids=["a decimal as text", "a float", "a fraction as text", "numpy's float",
+         "SymPy's rational", "a Fraction", "an integer", "a sum", "a root",
+         "the root rewritten", "the quadratic's formula", "a letter", "a letter dressed"],
+)
+def test_a_reading_is_accepted_in_every_exact_form(name, answer):
+    feedback = check(name, answer)
+    assert feedback.passed, feedback.message
+
+
+@pytest.mark.parametrize(
+    ("name", "answer", "message"),
+    [("spread-at-initialisation", "16.2", "is close, but the check is exact"),
+     ("spread-at-initialisation", 16.18, "is close, but the check is exact"),
+     ("effective-learning-rate", "0.2000000000000001", "is close, but the check is exact"),
+     ("effective-learning-rate", None, "The answer is one number"),
+     ("effective-learning-rate", [0.2], "got list"),
+     ("effective-learning-rate", True, "got bool"),
+     ("effective-learning-rate", {"type": "str", "text": "0.2"}, "got dict"),
+     ("effective-learning-rate", "alpha/(1 - gamma)", "'alpha' is not a name here: a "
+                                                     "number is written with digits"),
+     ("effective-learning-rate", "1/0", "not a finite number"),
+     ("effective-learning-rate", "log(0)", "not a finite number"),
+     ("effective-learning-rate", "sqrt(-1)", "not a real number"),
+     ("effective-learning-rate", float("nan"), "'nan' is not a name here"),
+     ("effective-learning-rate", 10**5000, "got int"),
+     ("effective-learning-rate", "9" * 5000, "longer than 1,000 characters"),
+     ("effective-learning-rate", "(" * 300 + "1" + ")" * 300,
+      "cannot be read as a number"),
+     ("effective-learning-rate", "2 ** 10 ** 10", "exponents above 100 are refused"),
+     ("effective-learning-rate", "__import__('os').system('touch HACKED')",
+      "cannot be read as a number"),
+     ("effective-learning-rate", "diff(1, z)", "no variable to differentiate by"),
+     ("zero-initialisation", "e", "There is no option 'e': answer with one letter, a, b, "
+                                  "c or d"),
+     ("zero-initialisation", 2, "The answer is one letter"),
+     ("zero-initialisation", ["b"], "got list"),
+     ("zero-initialisation", "b" * 5000, "There is no option")],
+    ids=["a rounded root", "a rounded float", "a decimal a hair off", "nothing", "a list",
+         "a boolean", "a dict that looks like the child's", "symbols", "a division by zero",
+         "log of 0", "an imaginary number", "NaN", "a huge integer", "a huge number",
+         "deep nesting", "a tower of powers", "code", "a derivative", "an unknown letter",
+         "a number for a letter", "a list for a letter", "a long string"],
+)
+def test_a_bad_reading_gets_one_line_of_feedback(name, answer, message, tmp_path,
+                                                 monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    feedback = check(name, answer)
+    assert not feedback.passed
+    assert message in " ".join(feedback.message.split())
+    assert feedback.message.startswith(f"{EXERCISES[name].title}: not yet.")
+    assert list(tmp_path.iterdir()) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(NUMBERS + CHOICES),
+       st.one_of(st.text(max_size=60), st.integers(), st.floats(), st.none(),
+                 st.binary(max_size=20), st.lists(st.text(max_size=5), max_size=3),
+                 st.fractions()))
+def test_check_never_raises_whatever_value_it_is_given(name, answer):
+    feedback = check(name, answer)
+    assert isinstance(feedback, exercises.Feedback)
+    assert feedback.message.startswith(EXERCISES[name].title)
+    assert "could not be checked" not in feedback.message
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "code", "message"),
+    [("effective-learning-rate", 'answer = "0.02 / (1 - 0.9)"\n', 0, "correct"),
+     ("effective-learning-rate", "answer = 0.02\n", 1, "first step only"),
+     ("zero-initialisation", 'answer = "b"\n', 0, "correct, (b)"),
+     ("zero-initialisation", 'answer = "a"\n', 1, "(a) is not it"),
+     ("zero-initialisation", "answer = open('x.txt', 'w')\n", 1, "got TextIOWrapper"),
+     ("spread-at-initialisation", "import sympy\nanswer = sympy.sqrt(sympy.Rational(785, 3))\n",
+      0, "correct"),
+     ("spread-at-initialisation", "class Sly(str):\n    pass\nanswer = Sly('sqrt(785/3)')\n",
+      1, "got Sly"),
+     ("spread-at-initialisation", "steps = ['sqrt(785/3)']\n", 1, "defines no 'answer'")],
+    ids=["a number as text", "a known wrong number", "a letter", "a wrong letter",
+         "an open file", "a SymPy number", "a string that is not one", "steps, not answer"],
+)
+def test_backprop_check_reads_a_file_s_value(tmp_path, capsys, name, source, code, message):
+    path = tmp_path / "submission.py"
+    path.write_text(source)
+    assert cli.main(["check", name, str(path)]) == code
+    out = " ".join(capsys.readouterr().out.split())
+    assert message in out
+
+
+def test_the_child_sends_back_a_value_s_text_and_type_only():
+    from fractions import Fraction
+
+    from backprop.exercises import runner
+
+    assert runner.written("b") == {"type": "str", "text": "b"}
+    assert runner.written(0.1) == {"type": "float", "text": "0.1"}
+    assert runner.written(np.int64(3)) == {"type": "int64", "text": "3"}
+    assert runner.written(Fraction(1, 5)) == {"type": "Fraction", "text": "1/5"}
+    assert runner.written(10**5000) == {"type": "int", "text": None}
+    assert runner.written(["b"]) == {"type": "list", "text": None}
+    assert len(runner.written("x" * 10**6)["text"]) == runner.MAX_TEXT + 1
+
+
+def test_the_command_line_lists_the_kinds(capsys):
+    assert cli.main(["exercises"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    kinds = {line.split()[1] for line in lines}
+    assert kinds == {"code", "derivation", "choice", "number"}
+
+
+def test_a_reading_s_solution_says_why():
+    assert exercises.solution_source("zero-initialisation") == 'answer = "b"\n'
+    shown = exercises.solution_markdown("zero-initialisation")
+    assert "**(b)** With all weights zero" in shown
+    assert "decades" in exercises.solution_markdown("ten-layer-gradients")
+    assert exercises.solution_markdown("effective-learning-rate").endswith(
+        "The momentum comparison changes the step size too.")
+
+
+# A gradient check is handed a loss: it crosses to the child as its arrays, never as code.
+
+def test_a_loss_crosses_the_pipe_as_arrays_and_only_the_child_calls_it():
+    from backprop.exercises import runner
+
+    rng = np.random.default_rng(0)
+    weights = (rng.standard_normal((3, 4)), rng.standard_normal((4, 2)))
+    X, targets = rng.standard_normal((5, 3)), np.eye(2)[[0, 1, 1, 0, 1]]
+    loss = runner.Loss(weights, X, targets, 1)
+    data = runner.encode((loss, weights[1]))
+    assert runner.decode(data)[0] == runner.Returned("function")
+    rebuilt, W = runner.decode(data, losses=True)
+    assert rebuilt(W) == loss(weights[1])
+    assert "3-4-2 network on 5 samples" in repr(loss)
+
+
+def test_central_differences_match_the_backward_pass():
+    from backprop import losses, network, solutions
+    from backprop.activations import ACTIVATIONS
+    from backprop.exercises import runner
+
+    rng = np.random.default_rng(1)
+    weights = [rng.standard_normal((4, 3)), rng.standard_normal((3, 2))]
+    X, targets = rng.standard_normal((6, 4)), np.eye(2)[rng.integers(0, 2, 6)]
+    sigmoid = ACTIVATIONS["sigmoid"]
+    a = network.forward(weights, X, sigmoid)
+    gradients = network.backward(weights, a, losses.cross_entropy_delta(targets, a[-1]),
+                                 sigmoid)
+    for layer, gradient in enumerate(gradients):
+        loss = runner.Loss(tuple(weights), X, targets, layer)
+        numerical = solutions.central_differences(loss, weights[layer], 1e-5)
+        np.testing.assert_allclose(numerical, gradient, atol=1e-9)
+
+
+def test_delta_norms_measure_the_mean_delta_as_the_chapter_does():
+    from backprop import losses, network
+    from backprop.activations import ACTIVATIONS
+
+    rng = np.random.default_rng(2)
+    weights = [rng.standard_normal((4, 3)), rng.standard_normal((3, 3)),
+               rng.standard_normal((3, 2))]
+    X, targets = rng.standard_normal((7, 4)), np.eye(2)[rng.integers(0, 2, 7)]
+    f = ACTIVATIONS["sigmoid"]
+    a = network.forward(weights, X, f)
+    # The chapter's speed_of_learning: the per-sample deltas, averaged, then the norm.
+    per_sample = a[-1] - targets
+    expected = []
+    for l in range(len(weights) - 1, 0, -1):
+        per_sample = f.derivative(a[l]) * (per_sample @ weights[l].T)
+        expected.insert(0, float(np.linalg.norm(per_sample.mean(axis=0))))
+    np.testing.assert_allclose(EXERCISES["delta-norms"].reference(weights, X, targets),
+                               expected)
+    assert losses.cross_entropy_delta is not None

@@ -253,7 +253,8 @@ def test_the_benchmark_grades_its_class_as_built():
     done = subprocess.run([sys.executable, str(script), "--students", "2", "--jobs", "1"],
                           capture_output=True, text=True, check=False, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 students x 13 exercises = 26 answers" in done.stdout
+    count = len(EXERCISES)
+    assert f"2 students x {count} exercises = {2 * count} answers" in done.stdout
 
 
 def test_a_path_given_twice_is_one_submission(tmp_path):
@@ -329,3 +330,40 @@ def test_a_cell_without_metadata_is_read():
                                                                  json.dumps(text)),)),
                                      ["softmax"])
     assert row.passed
+
+
+READINGS = ["zero-initialisation", "effective-learning-rate", "spread-at-initialisation"]
+
+
+def test_a_python_file_answers_a_reading_by_its_name():
+    text = ('zero_initialisation = "b"\neffective_learning_rate = "0.02 / (1 - 0.9)"\n'
+            "spread_at_initialisation = 16.2\n")
+    grades = by_exercise(grading.grade_submission(
+        grading.Submission("wes", (("wes.py", text),)), READINGS))
+    assert grades["zero-initialisation"].passed
+    assert grades["effective-learning-rate"].passed
+    assert "is close, but the check is exact" in grades["spread-at-initialisation"].message
+
+
+def test_a_notebook_answers_a_reading_in_its_tagged_cell():
+    text = notebook([
+        ("from backprop.exercises import check", []),
+        ('answer = "a"\nprint(check("zero-initialisation", answer))', ["zero-initialisation"]),
+        ('answer = "1/5"', ["effective-learning-rate"]),
+        # The reading's own name, in a cell tagged with it, is its answer too.
+        ('spread_at_initialisation = "sqrt(785/3)"', ["spread-at-initialisation"]),
+    ])
+    grades = by_exercise(grading.grade_submission(
+        grading.Submission("xia", (("xia.ipynb", text),)), READINGS))
+    assert grades["zero-initialisation"].message.startswith(
+        "Why not start from zero?: not yet. (a) is not it:")
+    assert grades["effective-learning-rate"].passed
+    assert grades["spread-at-initialisation"].passed
+
+
+def test_a_reading_that_is_not_a_value_is_a_row_that_says_so():
+    text = "zero_initialisation = ['b']\neffective_learning_rate = lambda: 0.2\n"
+    grades = by_exercise(grading.grade_submission(
+        grading.Submission("yan", (("yan.py", text),)), READINGS[:2]))
+    assert "got list" in grades["zero-initialisation"].message
+    assert "got function" in grades["effective-learning-rate"].message

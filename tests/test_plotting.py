@@ -4,7 +4,7 @@ from conftest import ten_class_dataset
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backprop import plotting
+from backprop import plotting, reports
 from backprop.experiments import run_experiment
 
 
@@ -78,12 +78,36 @@ def test_gradient_figure(results):
     assert len(figure.axes) == 2
     for axes, group in zip(figure.axes, results[1:], strict=True):
         assert axes.get_yscale() == "log"
+        assert axes.get_ylabel() == plotting.GRADIENT_LABEL
         assert len(axes.get_lines()) == len(group.config.neurons_per_layer)
-        first = [result.gradient_norms[:, 0] for result in group.results]
+        first = [reports.gradient_rms(result)[:, 0] for result in group.results]
         np.testing.assert_array_equal(axes.get_lines()[0].get_xdata(),
                                       group.results[0].course_steps)
         np.testing.assert_allclose(axes.get_lines()[0].get_ydata(),
                                    np.exp(np.log(first).mean(axis=0)), rtol=1e-12)
+
+
+def test_the_gradient_figure_measures_per_entry_and_names_the_output_layer(results):
+    assert plotting.GRADIENT_LABEL.startswith("RMS per entry of ∂C/∂W")
+    [legend] = plotting.plot_gradient_norms(results[1:]).legends
+    # Two hidden layers and the output layer: the third matrix is the output layer's.
+    assert [text.get_text() for text in legend.get_texts()] == ["layer 1", "layer 2",
+                                                               "output (3)"]
+    assert plotting.layer_name(10, 11) == "output (11)"
+    assert plotting.layer_name(9, 11) == "layer 10"
+
+
+def test_the_layer_figure_draws_each_network_s_geometric_mean_over_seeds():
+    norms = {"vanishing": [[1e-6, 1e-3, 1.0], [4e-6, 2e-3, 1.0]], "steady": [[1, 1, 1]]}
+    figure = plotting.plot_layer_norms(norms, "norm")
+    (axes,) = figure.axes
+    assert axes.get_yscale() == "log"
+    vanishing, steady = axes.get_lines()
+    np.testing.assert_array_equal(vanishing.get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(vanishing.get_ydata(), [2e-6, np.sqrt(2) * 1e-3, 1.0])
+    np.testing.assert_array_equal(steady.get_ydata(), [1, 1, 1])
+    assert [tick.get_text() for tick in axes.get_xticklabels()] == ["1", "2", "output\n(3)"]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == list(norms)
 
 
 def test_save_writes_png_and_svg(results, tmp_path):

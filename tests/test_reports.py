@@ -1,5 +1,6 @@
 """Reports: the summary table and the measures the book and the command line share."""
 
+import numpy as np
 import pytest
 
 from backprop import reports
@@ -47,8 +48,31 @@ def test_analysis_helpers(data, tmp_path):
     assert accuracies[step] == best
     assert all(value < best for s, value in accuracies.items() if s < step)
     assert reports.steps_to_accuracy(result, 1.01) is None
-    norms = result.gradient_norms[0]
-    assert reports.gradient_ratio(result, 0) == norms[0] / norms[-1]
+    rms = reports.gradient_rms(result)[0]
+    assert reports.gradient_ratio(result, 0) == rms[0] / rms[-1]
+
+
+def test_the_rms_per_entry_is_each_norm_over_the_root_of_its_matrix_s_entries(data, tmp_path):
+    groups = run_experiment("task4d", data, tmp_path, epochs=1)
+    (result,) = next(g for g in groups if g.config.name == "task4d-59").results
+    # The inputs (the bias included), two hidden layers of 59 and the output layer.
+    inputs = data.X_train.shape[1]
+    entries = [inputs * 59, 59 * 59, 59 * 10]
+    np.testing.assert_array_equal(reports.weight_entries(result), entries)
+    np.testing.assert_array_equal(reports.gradient_rms(result),
+                                  result.gradient_norms / np.sqrt(entries))
+
+
+def test_equal_gradients_per_entry_give_layers_of_any_size_the_same_rms(data, tmp_path):
+    groups = run_experiment("task4d", data, tmp_path, epochs=1)
+    (result,) = next(g for g in groups if g.config.name == "task4d-59").results
+    inputs = data.X_train.shape[1]
+    gradients = [np.full((fan_in, fan_out), -0.02) for fan_in, fan_out
+                 in [(inputs, 59), (59, 59), (59, 10)]]
+    result.gradient_norms[:] = [np.linalg.norm(gradient) for gradient in gradients]
+    assert len(set(result.gradient_norms[0])) == 3
+    np.testing.assert_allclose(reports.gradient_rms(result), 0.02, rtol=1e-12)
+    assert reports.gradient_ratio(result, 0) == pytest.approx(1, rel=1e-12)
 
 
 def test_a_table_may_name_a_configuration_as_its_reader_knows_it(data, tmp_path):

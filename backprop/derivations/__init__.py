@@ -18,12 +18,14 @@ relu-derivative           ``relu``, ``relu_derivative``
 softmax-shift-invariance  ``softmax``
 softmax-jacobian          ``softmax``, ``softmax_derivative``
 softmax-cross-entropy     ``softmax`` and the losses
+output-delta-general      ``sigmoid``, ``sigmoid_derivative`` (squared error)
 hidden-layer-update       ``network.forward``, ``network.backward`` and the loss (Task 1a)
 delta-recurrence          the same, 1 to 3 hidden layers, with each activation
 batched-gradient          the same on a batch (Task 1b), and ``training.sgd_step``
 momentum-conventions      ``training.momentum_step``
 parameter-count           ``network.parameter_count``
 equal-width               ``network.parameter_count`` (Task 4d)
+sigmoid-slope-bound       ``sigmoid``, ``sigmoid_derivative`` (why gradients vanish)
 ========================  ==============================================================
 """
 
@@ -34,6 +36,7 @@ from backprop.derivations import (
     parameters,
     softmax,
     symbolic,
+    vanishing,
 )
 from backprop.derivations.core import (
     DERIVATIONS,
@@ -58,5 +61,6 @@ __all__ = [
     "qualified_name",
     "softmax",
     "symbolic",
+    "vanishing",
     "verify_all",
 ]

@@ -135,11 +135,15 @@ RELU_DERIVATIVE = register(
         title="The derivative of the ReLU",
         claim=sp.Eq(sp.Derivative(sp.Max(0, z), z), sp.Piecewise((1, a > 0), (0, True))),
         steps=(
+            # Max as written: SymPy would reduce it to z (or 0) at once, and the step would
+            # read as its own result. The cases prove it (_relu_cases).
             Step(sp.Derivative(z_positive, z_positive), "for $z > 0$, $\\max(0, z) = z$",
-                 lhs=sp.Derivative(sp.Max(0, z_positive), z_positive)),
+                 lhs=sp.Derivative(sp.Max(0, z_positive, evaluate=False), z_positive),
+                 checked=False),
             Step(sp.Integer(1), "whose slope is 1, and $a = z > 0$"),
             Step(sp.Derivative(sp.Integer(0), z_negative), "for $z < 0$, $\\max(0, z) = 0$",
-                 lhs=sp.Derivative(sp.Max(0, z_negative), z_negative)),
+                 lhs=sp.Derivative(sp.Max(0, z_negative, evaluate=False), z_negative),
+                 checked=False),
             Step(sp.Integer(0), "whose slope is 0, and $a = 0$"),
         ),
         scope=(

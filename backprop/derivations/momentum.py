@@ -1,8 +1,8 @@
 r"""The two momentum conventions of the assignment give the same weights.
 
-LeCun's *Efficient BackProp* writes :math:`\Delta w(t+1) = \alpha g(t) + \gamma \Delta w(t)`,
-:math:`w \leftarrow w - \Delta w(t+1)`; PyTorch and this package keep a velocity
-:math:`v(t) = g(t) + \gamma v(t-1)` and take :math:`w \leftarrow w - \alpha v(t)`. With a
+LeCun's *Efficient BackProp* writes :math:`\Delta w_{t+1} = \alpha g_{t+1} + \gamma \Delta w_t`,
+:math:`w_{t+1} = w_t - \Delta w_{t+1}`; PyTorch and this package keep a velocity
+:math:`v_{t+1} = g_{t+1} + \gamma v_t` and take :math:`w_{t+1} = w_t - \alpha v_{t+1}`. With a
 constant learning rate the first is :math:`\alpha` times the second at every step, by
 induction, so both take the same path. The proof runs the package's own
 :func:`backprop.training.momentum_step`, in place on arrays of symbols, step after step, beside
@@ -18,7 +18,6 @@ from backprop import training
 from backprop.derivations.core import Derivation, Step, register
 
 alpha, gamma, w0 = sp.symbols("alpha gamma w_0", real=True)
-g_t, v_t = sp.symbols("g v_t", real=True)
 STEPS = 6
 
 
@@ -49,23 +48,31 @@ def _instances() -> list[sp.Basic]:
     return [u - v for u, v in zip(lecun(gradients), package(gradients), strict=True)]
 
 
-DELTA_W = sp.Function("\\Delta w")
-V = sp.Function("v")
+# Every quantity carries its step: the gradient of step t + 1 is g_{t+1}, and both rules
+# start from zero, Delta w_0 = v_0 = 0.
 t = sp.Symbol("t", integer=True)
+DELTA_W_T, DELTA_W_NEXT = sp.symbols("\\Delta\\ w_t \\Delta\\ w_{t+1}", real=True)
+V_T, V_NEXT, G_NEXT = sp.symbols("v_t v_{t+1} g_{t+1}", real=True)
+W_T, W_NEXT = sp.symbols("w_t w_{t+1}", real=True)
 
 MOMENTUM_CONVENTIONS = register(
     Derivation(
         name="momentum-conventions",
         title="LeCun's momentum and the framework's give the same weights",
-        claim=sp.Eq(DELTA_W(t), alpha * V(t)),
+        claim=sp.Eq(DELTA_W_T, alpha * V_T),
         steps=(
-            Step(alpha * g_t + gamma * DELTA_W(t), "LeCun's rule", lhs=DELTA_W(t + 1),
+            Step(alpha * G_NEXT + gamma * DELTA_W_T,
+                 "LeCun's rule, $\\Delta w_0 = 0$", lhs=DELTA_W_NEXT, checked=False),
+            Step(alpha * G_NEXT + gamma * alpha * V_T,
+                 "induction hypothesis $\\Delta w_t = \\alpha v_t$ (true at $t = 0$, "
+                 "$v_0 = 0$)", checked=False),
+            Step(alpha * (G_NEXT + gamma * V_T), "factor out $\\alpha$"),
+            Step(alpha * V_NEXT, "the framework's rule $v_{t+1} = g_{t+1} + \\gamma v_t$",
                  checked=False),
-            Step(alpha * g_t + gamma * alpha * v_t,
-                 "induction hypothesis $\\Delta w(t) = \\alpha v(t)$", checked=False),
-            Step(alpha * (g_t + gamma * v_t), "factor out $\\alpha$"),
-            Step(alpha * V(t + 1), "the framework's rule $v(t+1) = g + \\gamma v(t)$",
+            Step(W_T - DELTA_W_NEXT, "LeCun's update of the weights", lhs=W_NEXT,
                  checked=False),
+            Step(W_T - alpha * V_NEXT, "by (d): the framework's update, "
+                 "$w_{t+1} = w_t - \\alpha v_{t+1}$", checked=False),
         ),
         scope=(
             "for a constant learning rate alpha and momentum gamma: the induction step as "

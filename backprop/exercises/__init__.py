@@ -28,9 +28,18 @@ itself: only numbers, the exercise's names and arithmetic are accepted, lengths,
 numbers are bounded, and nothing is ever evaluated as Python. All of it runs under
 :data:`TIME_LIMIT`.
 
+**Readings** take a value, not code: a **choice** is one letter (``"b"``) among lettered
+options, and each wrong option is answered with why it is wrong; a **number** is checked
+exactly, read by :func:`parse_step` with no names (so ``"0.2"`` is 1/5, and
+``"785*64 + 64*10"`` or ``"sqrt(785/3)"`` are numbers), and a known wrong value gets a hint.
+The key is computed by the package: from its constants and functions, or, for a choice, by
+measuring which option holds. A value is data: it is checked in this process, never
+evaluated, and from a file only its text comes back from the child.
+
 The package, a module a job: :mod:`~backprop.exercises.catalogue` (the exercises, their
 references and mistakes), :mod:`~backprop.exercises.code` (checking a function),
 :mod:`~backprop.exercises.steps` (reading and checking a derivation),
+:mod:`~backprop.exercises.reading` (checking a choice or a number),
 :mod:`~backprop.exercises.limits` (the time limit), :mod:`~backprop.exercises.runner` and
 :mod:`~backprop.exercises.child` (the process, with limits, in which an answer runs) and
 :mod:`~backprop.exercises.grading` (a class's submissions, into a grade sheet).
@@ -45,19 +54,25 @@ from typing import Any
 from backprop.exercises.catalogue import (
     CHAPTER_EXERCISES,
     EXERCISES,
+    LETTERS,
+    READINGS,
     Exercise,
     Feedback,
     Mistake,
+    Option,
 )
 from backprop.exercises.code import check_code, check_in_child, start_child
 from backprop.exercises.limits import TIME_LIMIT
+from backprop.exercises.reading import check_reading, check_written
 from backprop.exercises.runner import read_code, source_payload
 from backprop.exercises.steps import StepError, check_derivation, parse_step, written_form
 from backprop.progress import in_jupyter
 
-__all__ = ["ANSWER_NAMES", "CHAPTER_EXERCISES", "EXERCISES", "TIME_LIMIT", "Exercise",
-           "Feedback", "Mistake", "StepError", "check", "check_file", "check_source",
-           "parse_step", "show", "solution_source", "written_form"]
+__all__ = ["ANSWER_NAMES", "CHAPTER_EXERCISES", "EXERCISES", "LETTERS", "READINGS",
+           "TIME_LIMIT", "Exercise", "Feedback", "Mistake", "Option", "StepError", "check",
+           "check_file",
+           "check_source", "parse_step", "show", "solution_markdown", "solution_source",
+           "written_form"]
 
 
 def check(name: str, answer: Any) -> Feedback:
@@ -67,8 +82,10 @@ def check(name: str, answer: Any) -> Feedback:
     ----------
     name : str
         A key of :data:`EXERCISES`.
-    answer : callable or sequence
-        A function with the exercise's signature, or a list of derivation steps.
+    answer : callable, sequence or value
+        A function with the exercise's signature, a list of derivation steps, or, for a
+        choice or a number, a value: a letter such as ``"b"``, a number such as ``0.2``,
+        or a number's text such as ``"sqrt(785/3)"``.
 
     Returns
     -------
@@ -82,6 +99,8 @@ def check(name: str, answer: Any) -> Feedback:
     try:
         if exercise.kind == "code":
             return check_code(exercise, answer)
+        if exercise.kind in READINGS:
+            return check_reading(exercise, answer)
         return check_derivation(exercise, answer)
     except Exception as error:  # the last line of defence: a student never sees a traceback
         return Feedback(False, f"{exercise.title}: the answer could not be checked "
@@ -89,12 +108,15 @@ def check(name: str, answer: Any) -> Feedback:
 
 
 def check_file(name: str, path: str | os.PathLike[str], seconds: float = 60) -> Feedback:
-    """Check the answer a Python file defines: ``answer`` for code, ``steps`` for a derivation.
+    """Check the answer a Python file defines: ``answer``, or ``steps`` for a derivation.
+
+    ``answer`` is a function for code, a value for a choice or a number.
 
     The file is read here and runs in a child process with limits
     (:mod:`backprop.exercises.runner`), never here: a code answer is called there on the
-    inputs this process draws, and a derivation's steps come back as text, to be read by
-    :func:`parse_step`. Only this process decides.
+    inputs this process draws, a derivation's steps come back as text, to be read by
+    :func:`parse_step`, and a choice's or a number's value as its text. Only this process
+    decides.
 
     Parameters
     ----------
@@ -116,7 +138,8 @@ def check_file(name: str, path: str | os.PathLike[str], seconds: float = 60) -> 
                         seconds)
 
 
-ANSWER_NAMES = {"code": "answer", "derivation": "steps"}
+ANSWER_NAMES = {"code": "answer", "derivation": "steps", "choice": "answer",
+                "number": "answer"}
 """The name an answer has where it is handed out: in a notebook's cell, or a file for
 ``backprop check``."""
 
@@ -137,8 +160,10 @@ def check_source(
     if isinstance(child, Feedback):
         return child
     with child:
-        steps = child.loaded
-    return check_derivation(exercise, steps)
+        loaded = child.loaded
+    if exercise.kind in READINGS:
+        return check_written(exercise, loaded)
+    return check_derivation(exercise, loaded)
 
 
 def show(name: str) -> Any:
@@ -153,14 +178,34 @@ def show(name: str) -> Any:
 
 
 def solution_source(name: str) -> str:
-    """A reference answer as a student would write it: a function's code, or the steps."""
-    solution = EXERCISES[name].solution
+    """A reference answer as a student would write it: code, the steps, or the value."""
+    exercise = EXERCISES[name]
+    solution = exercise.answer()
+    if exercise.kind in READINGS:
+        # A letter, or a number as a student writes it: no quote or backslash in either.
+        return f'answer = "{solution}"\n'
     if callable(solution):
         import inspect
 
         source = inspect.getsource(solution)
         return source.replace(f"def {solution.__name__}(", "def answer(", 1)
     return "steps = [\n" + "".join(_step_lines(step) for step in solution) + "]\n"
+
+
+def solution_markdown(name: str) -> str:
+    """The solution as the book shows it, in Markdown: the answer, and why if it is a value."""
+    exercise = EXERCISES[name]
+    code = f"```python\n{solution_source(name)}```"
+    if exercise.kind == "choice":
+        letter = exercise.key()
+        why = exercise.options[LETTERS.index(letter)].why
+        extra = exercise.explanation
+        extra = extra() if callable(extra) else extra
+        return (f"{code}\n\n**({letter})** {why[:1].upper()}{why[1:]}"
+                + (f" {extra}" if extra else ""))
+    if exercise.kind == "number":
+        return f"{code}\n\n{exercise.explanation}"
+    return code
 
 
 def _step_lines(step: str, width: int = 64) -> str:

@@ -2,7 +2,8 @@
 
 Run as ``python -m backprop.exercises.child IN OUT CPU MEMORY FILESIZE``: it limits itself,
 reads the answer from the pipe ``IN``, then, for each input the checker sends, writes the
-answer's value (or the exception it raised) to the pipe ``OUT``. It decides nothing.
+answer's value (or the exception it raised) to the pipe ``OUT``; a derivation's steps, or a
+choice's or a number's value, it sends back once, as text. It decides nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from backprop.exercises.runner import decode, encode, receive, send
+from backprop.exercises.runner import decode, encode, receive, send, written
 
 
 def limit(cpu_seconds: int, memory: int, file_size: int) -> None:
@@ -114,9 +115,13 @@ def main() -> None:
     except BaseException as error:
         send(outgoing, failure(error))
         return
-    if header["steps"]:
+    if header["reply"] == "steps":
         steps = answer if isinstance(answer, list | tuple) else [answer]
         send(outgoing, json.dumps([str(step) for step in steps]).encode())
+        return
+    if header["reply"] == "value":
+        # A choice or a number: its type and its text, nothing that could run.
+        send(outgoing, json.dumps(written(answer)).encode())
         return
     send(outgoing, json.dumps("loaded").encode())
     while True:
@@ -125,7 +130,7 @@ def main() -> None:
         except EOFError:
             return
         try:
-            value = encode(answer(*decode(arguments)))
+            value = encode(answer(*decode(arguments, losses=True)))
         except BaseException as error:
             value = failure(error)
         send(outgoing, value)

@@ -101,6 +101,10 @@ def _call(function: Callable[..., Any], arguments: tuple) -> Any:
     return function(*copies)
 
 
+REPLIES = {"derivation": "steps", "choice": "value", "number": "value"}
+"""What the child sends back for each kind of exercise, if not the answer's value on each
+input (``"calls"``, a function's)."""
+
 STARTUP = 10.0
 """Seconds a child process may take to start and load the answer, before its examples."""
 
@@ -152,10 +156,11 @@ def start_child(
     """A child process holding the answer, or the feedback that says why it could not load.
 
     ``name`` is what code must define; the child may take ``startup`` seconds to load it and
-    ``examples`` more to answer. For a derivation the child holds the steps' text.
+    ``examples`` more to answer. For a derivation the child holds the steps' text, for a
+    choice or a number the value's (:func:`backprop.exercises.runner.written`).
     """
     try:
-        return runner.Child(kind, payload, name, exercise.kind == "derivation",
+        return runner.Child(kind, payload, name, REPLIES.get(exercise.kind, "calls"),
                             startup + examples)
     except runner.AnswerTimeoutError:
         return Feedback(False, f"{exercise.title}: not yet. The answer took longer than "

@@ -4,7 +4,8 @@ A submission is a student's file or folder, the student named by its stem:
 
 - a Python file that defines, for each exercise it answers, a name made of the exercise's
   with ``_`` for ``-``: a function for code (``def sigmoid_derivative(a)``), a list of steps
-  for a derivation (``derive_sigmoid_derivative = [...]``);
+  for a derivation (``derive_sigmoid_derivative = [...]``), a value for a choice or a number
+  (``zero_initialisation = "b"``);
 - an exercise notebook as the book hands it out, filled in: the answer to an exercise is the
   last code cell tagged with the exercise's name (the handed-out cells are), run after the
   cells above it, and defines ``answer`` or ``steps`` as handed out (or the exercise's own

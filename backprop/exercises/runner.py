@@ -14,7 +14,8 @@ any file the user can read, and it runs with the user's rights until its limits 
 
 A function defined in a notebook goes to the child by value (cloudpickle); code (a file, or
 a notebook's cells) goes as text, which only the child runs; for a derivation the child
-sends back only the steps, as text, for the checker to read.
+sends back only the steps, as text, and for a choice or a number only the value, as text
+(:func:`written`), for the checker to read.
 """
 
 from __future__ import annotations
@@ -63,6 +64,71 @@ class Returned:
     type_name: str
 
 
+@dataclass(frozen=True, eq=False)
+class Loss:
+    r"""A loss an answer is handed: a small network's mean cross-entropy, of one matrix.
+
+    ``loss(W)`` is the mean cross-entropy of the network whose weights are ``weights`` with
+    ``W`` in place of ``weights[layer]``, sigmoid hidden layers and a softmax output, on the
+    inputs ``X`` and one-hot ``targets``. It crosses the pipe as its arrays (:func:`encode`),
+    and only the child rebuilds it as something to call.
+    """
+
+    weights: tuple[np.ndarray, ...]
+    X: np.ndarray
+    targets: np.ndarray
+    layer: int
+
+    def __call__(self, W: Any) -> float:
+        """The loss with ``W`` in place of ``weights[layer]``."""
+        from backprop.activations import ACTIVATIONS
+        from backprop.losses import mean_cross_entropy
+        from backprop.network import forward
+
+        weights = list(self.weights)
+        weights[self.layer] = np.asarray(W, dtype=np.float64)
+        outputs = forward(weights, self.X, ACTIVATIONS["sigmoid"])[-1]
+        return float(mean_cross_entropy(self.targets, outputs))
+
+    def __repr__(self) -> str:
+        sizes = "-".join(str(n) for n in (self.weights[0].shape[0],
+                                          *(w.shape[1] for w in self.weights)))
+        return (f"<the mean cross-entropy of a {sizes} network on {len(self.X)} "
+                f"{'sample' if len(self.X) == 1 else 'samples'}, as a function of "
+                f"W^({self.layer + 1}), shape {self.weights[self.layer].shape}>")
+
+
+MAX_TEXT = 2_000
+"""The most characters of a value's text the child sends back: a choice is one letter, a
+number a short expression, and the checker refuses more than 1,000."""
+
+
+def written(value: Any) -> dict[str, Any]:
+    """A value answered to a choice or a number, as its type's name and its text.
+
+    Only values whose text is their content are written out: strings, integers, floats,
+    fractions, numpy's scalars and SymPy's expressions (``text`` is ``None`` for anything
+    else, and for an integer too long to write). The text is cut after :data:`MAX_TEXT`
+    characters. The child calls it on the answer; the checker reads the text, never the
+    object.
+    """
+    kind = type(value)
+    module = kind.__module__.partition(".")[0]
+    text: str | None = None
+    try:
+        if kind is str or (module == "numpy" and isinstance(value, np.str_)):
+            text = str.__str__(value)
+        elif kind is float or (module == "numpy" and isinstance(value, np.floating)):
+            text = repr(float(value))
+        elif kind is int or (module == "numpy" and isinstance(value, np.integer)):
+            text = str(int(value))
+        elif module in ("fractions", "sympy"):
+            text = str(value)
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        text = None
+    return {"type": kind.__name__, "text": None if text is None else text[: MAX_TEXT + 1]}
+
+
 def encode(value: Any) -> bytes:
     """A value as numbers and structure: arrays in ``.npy`` form, the rest as JSON."""
     arrays: list[np.ndarray] = []
@@ -73,8 +139,11 @@ def encode(value: Any) -> bytes:
     return struct.pack(">I", len(header)) + header + buffer.getvalue()
 
 
-def decode(data: bytes) -> Any:
+def decode(data: bytes, losses: bool = False) -> Any:
     """The value :func:`encode` wrote, read without unpickling anything.
+
+    A :class:`Loss` is rebuilt only with ``losses`` (in the child, which is handed one);
+    elsewhere it is a :class:`Returned` ``function``: nothing the child sends is called.
 
     Raises
     ------
@@ -86,12 +155,15 @@ def decode(data: bytes) -> Any:
         structure = json.loads(data[4 : 4 + length])
         with np.load(io.BytesIO(data[4 + length :]), allow_pickle=False) as arrays:
             found = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
-        return _rebuild(structure, found)
+        return _rebuild(structure, found, losses)
     except Exception as error:  # RecursionError, zipfile's, numpy's: all mean the same
         raise ValueError(f"unreadable data ({type(error).__name__})") from None
 
 
 def _structure(value: Any, arrays: list[np.ndarray]) -> Any:
+    if isinstance(value, Loss):
+        return {"t": "loss", "layer": value.layer,
+                "parts": _structure([list(value.weights), value.X, value.targets], arrays)}
     if isinstance(value, tuple | list):
         return {"t": type(value).__name__, "items": [_structure(v, arrays) for v in value]}
     if isinstance(value, int | float | np.number | np.ndarray) and not isinstance(value, bool):
@@ -104,10 +176,16 @@ def _structure(value: Any, arrays: list[np.ndarray]) -> Any:
     return {"t": "other", "type": type(value).__name__}
 
 
-def _rebuild(structure: dict[str, Any], arrays: list[np.ndarray]) -> Any:
+def _rebuild(structure: dict[str, Any], arrays: list[np.ndarray], losses: bool = False
+             ) -> Any:
     kind = structure["t"]
+    if kind == "loss":
+        if not losses:
+            return Returned("function")
+        weights, X, targets = _rebuild(structure["parts"], arrays)
+        return Loss(tuple(weights), X, targets, int(structure["layer"]))
     if kind in ("tuple", "list"):
-        items = [_rebuild(item, arrays) for item in structure["items"]]
+        items = [_rebuild(item, arrays, losses) for item in structure["items"]]
         return tuple(items) if kind == "tuple" else items
     if kind == "array":
         array = arrays[structure["index"]]
@@ -214,13 +292,14 @@ class Child:
         The pickled function, or the code: :func:`source_payload`.
     name : str
         For code, the name it must define: the answer.
-    steps : bool
-        Whether the answer is a derivation, whose steps the child sends back as text.
+    reply : {"calls", "steps", "value"}
+        What the child sends back: the answer's value on each input the checker sends (a
+        function), a derivation's steps as text, or a value's :func:`written` text.
     seconds : float
         The wall-clock limit over the child's whole life; CPU time is limited to it too.
     """
 
-    def __init__(self, kind: str, payload: bytes, name: str, steps: bool, seconds: float
+    def __init__(self, kind: str, payload: bytes, name: str, reply: str, seconds: float
                  ) -> None:
         self.deadline = time.monotonic() + seconds
         self.folder = tempfile.mkdtemp(prefix="backprop-answer-")
@@ -241,7 +320,7 @@ class Child:
         os.close(from_child)
         os.set_blocking(self._to_child, False)
         try:
-            header = json.dumps({"kind": kind, "name": name, "steps": steps}).encode()
+            header = json.dumps({"kind": kind, "name": name, "reply": reply}).encode()
             self._send(header)
             self._send(payload)
             self.loaded = self._reply()

@@ -9,6 +9,7 @@ numbers are bounded before anything is built, and the whole check runs under
 from __future__ import annotations
 
 import ast
+import cmath
 import itertools
 import re
 from collections.abc import Sequence
@@ -40,7 +41,10 @@ SPELLINGS = {"ln": "log", "e": "exp(x) for e to the power x", "pi": "a number",
              "sigma": "a, or 1/(1 + exp(-z))", "sigmoid": "a, or 1/(1 + exp(-z))",
              "\N{GREEK SMALL LETTER SIGMA}": "a, or 1/(1 + exp(-z))",
              "\N{GREEK SMALL LETTER DELTA}": "delta1",
-             "\N{LATIN SMALL LETTER Y WITH CIRCUMFLEX}": "o1 or a1"}
+             "\N{GREEK SMALL LETTER GAMMA}": "gamma",
+             "\N{LATIN SMALL LETTER Y WITH CIRCUMFLEX}": "yhat, with its index (yhat1)",
+             "y_hat": "yhat, with its index (yhat1)", "o": "yhat, with its index (yhat1)",
+             "v": "w2_ with the output weight's indices, as w2_11"}
 """What to write instead of names students often reach for."""
 
 WRITING = (
@@ -54,7 +58,8 @@ WRITING = (
 :meta hide-value:
 """
 
-IMPLICIT_PRODUCT = re.compile(r"\d[A-Za-z(]|\)\(|\b(?:a|a\d|z|z\d|x\d|y\d|o\d|delta\d)\(")
+IMPLICIT_PRODUCT = re.compile(
+    r"\d[A-Za-z(]|\)\(|\b(?:a\d*|z\d*|x\d|y\d*|yhat\d*|delta\d*|w\d_\d\d|g|gamma|v\d)\(")
 """A product written without ``*``: ``2a``, ``(1 - a)(1 + a)``, ``a(1 - a)``.
 
 :meta hide-value:
@@ -153,6 +158,8 @@ def _call_function(node: ast.Call, names: dict[str, Any]) -> sp.Basic:
     function, arguments = node.func.id, node.args
     if function in ("diff", "Derivative"):
         variable = arguments[1] if len(arguments) == 2 else None
+        if not names:
+            raise StepError("a number has no variable to differentiate by: write the value")
         if not (isinstance(variable, ast.Name) and isinstance(names.get(variable.id),
                                                               sp.Symbol)):
             symbols = ", ".join(name for name, value in names.items()
@@ -169,6 +176,9 @@ def _call_function(node: ast.Call, names: dict[str, Any]) -> sp.Basic:
 
 def _unknown(name: str, names: dict[str, Any], called: bool = False) -> str:
     what = "a function" if called else "a name"
+    if not names:
+        return (f"{name!r} is not {what} here: a number is written with digits, "
+                f"+ - * / ** and the functions {', '.join(FUNCTIONS)}")
     if called and name in names:
         return f"{name} is not a function: write * for a product, as in {name}*(1 - {name})"
     # A Greek letter with an index (δ1) gets the advice for the letter.
@@ -241,6 +251,37 @@ def _cut(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+SIMPLIFY_OPERATIONS = 60
+"""The largest difference between steps that is simplified as it is, in SymPy's operations;
+a larger one is simplified in the exercise's names (quick, where SymPy's simplify of a sum of
+exponentials can take seconds), and shown as it is beyond 150."""
+
+POINTS = 2
+"""Points at which a residual is evaluated before SymPy tries to prove it zero."""
+
+
+def _nonzero_somewhere(residual: sp.Basic) -> bool:
+    """Whether ``residual`` is clearly not zero at one of :data:`POINTS` rational points.
+
+    Every free symbol takes a value in (0.2, 0.9), which every assumption here allows
+    (real, positive, a momentum below 1); a point where the residual is undefined or not a
+    number decides nothing.
+    """
+    symbols = sorted(residual.free_symbols, key=str)
+    if not symbols:
+        return False
+    for index in range(POINTS):
+        point = {symbol: sp.Rational(20 + (37 * (number + 1) * (index + 3)) % 70, 100)
+                 for number, symbol in enumerate(symbols)}
+        try:
+            value = complex(residual.xreplace(point).evalf(30))
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            continue
+        if cmath.isfinite(value) and abs(value) > 1e-12:
+            return True
+    return False
+
+
 def check_derivation(exercise: Exercise, answer: Any) -> Feedback:
     """Check a list of steps: readable, each equal to the last, with working shown."""
     if isinstance(answer, str | sp.Basic) or not isinstance(answer, Sequence):
@@ -303,12 +344,29 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
                                    f"denominator {in_names(denominator, names)} is 0.")
 
     def same(left: sp.Basic, right: sp.Basic) -> bool:
-        return is_zero(sp.sympify(left - right).doit())
+        residual = sp.sympify(left - right).doit()
+        # A residual that is not zero at a point is not zero: said at once, where SymPy's
+        # search for a proof of a false identity could take seconds.
+        return not _nonzero_somewhere(residual) and is_zero(residual)
 
     def difference(step: sp.Basic, wanted: sp.Basic) -> str:
         found = (step - wanted).doit()
-        # Simplified where that is quick; a large difference is shown as it is, cut short.
-        return in_names(sp.simplify(found) if sp.count_ops(found) <= 150 else found, names)
+        # Simplified where that is quick (SIMPLIFY_OPERATIONS); a large difference is shown
+        # as it is, cut short.
+        if sp.count_ops(found) <= SIMPLIFY_OPERATIONS:
+            return in_names(sp.simplify(found), names)
+        named = found.xreplace({value: sp.Symbol(name) for name, value in names.items()
+                                if not isinstance(value, sp.Symbol)})
+        if sp.count_ops(named) <= 150:
+            named = sp.simplify(named)
+        return in_names(named, names)
+
+    def hinted(message: str, step: sp.Basic) -> Feedback:
+        # A step equal to a known mistake's expression gets the mistake's hint.
+        for mistake in exercise.mistakes:
+            if same(step, mistake.answer()):
+                return Feedback(False, f"{message}\nHint: {mistake.hint}")
+        return Feedback(False, message)
 
     for later in range(1, len(forms)):
         for earlier in range(later):
@@ -323,18 +381,18 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
                                    f"differentiated; the derivation starts from its "
                                    f"derivative: write it as {exercise.start_text}, or begin "
                                    "with its first worked form.")
-        return Feedback(False, f"{title}: not yet. Step 1 does not equal the start, "
-                               f"{exercise.start_text}, which step 1 may be; it differs from "
-                               f"it by {difference(steps[0], start)}.")
+        return hinted(f"{title}: not yet. Step 1 does not equal the start, "
+                      f"{exercise.start_text}, which step 1 may be; it differs from it by "
+                      f"{difference(steps[0], start)}.", steps[0])
     for number in range(1, len(steps)):
         if not same(steps[number - 1], steps[number]):
-            return Feedback(False, f"{title}: not yet. Step {number + 1} does not follow from "
-                                   f"step {number}: it should have equalled "
-                                   f"{_cut(texts[number - 1].strip())}, and differs from "
-                                   f"it by {difference(steps[number], steps[number - 1])}.")
+            return hinted(f"{title}: not yet. Step {number + 1} does not follow from step "
+                          f"{number}: it should have equalled "
+                          f"{_cut(texts[number - 1].strip())}, and differs from it by "
+                          f"{difference(steps[number], steps[number - 1])}.", steps[number])
     if not same(steps[-1], exercise.result):
-        return Feedback(False, f"{title}: not yet. Every step follows, but the last is not "
-                               f"the result {in_names(exercise.result, names)}.")
+        return hinted(f"{title}: not yet. Every step follows, but the last is not the result "
+                      f"{in_names(exercise.result, names)}.", steps[-1])
     last = texts[-1]
     if exercise.result_names:
         extra = {node.id for node in ast.walk(ast.parse(last.strip(), mode="eval"))
@@ -351,7 +409,8 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
     plain = {name: sp.Symbol(name) for name in names}
     result = parse_step(last, plain)
     between = [text for step, text in zip(steps[:-1], texts[:-1], strict=True)
-               if not step.has(sp.Derivative) and step != exercise.result
+               if not step.has(sp.Derivative)
+               and (exercise.written_out_is_working or step != exercise.result)
                and sp.simplify(parse_step(text, plain) - result) != 0]
     if not between:
         return Feedback(False, f"{title}: not yet. Show your working: write at least one "
