@@ -970,8 +970,8 @@ register(Exercise(
         Mistake("one sample", lambda: _bn["delta11"] * _bn["a11"] / 2,
                 "every sample of the batch contributes: sum over n = 1, 2."),
     ),
-    solution=["-(y11*(1 - yhat11) - y12*yhat11)*a11/2"
-              " - (y21*(1 - yhat21) - y22*yhat21)*a21/2",
+    solution=["(-y11*(1 - yhat11) + y12*yhat11)*a11/2"
+              " + (-y21*(1 - yhat21) + y22*yhat21)*a21/2",
               "((yhat11*(y11 + y12) - y11)*a11 + (yhat21*(y21 + y22) - y21)*a21)/2",
               "((yhat11 - y11)*a11 + (yhat21 - y21)*a21)/2",
               "(delta11*a11 + delta21*a21)/2"],
@@ -1206,7 +1206,7 @@ register(Exercise(
                 "run's own."),
     ),
     explanation=rf"With a constant gradient the velocity after $t$ steps is $g (1 - "
-                rf"\gamma^t)/(1 - \gamma)$ (the geometric series of the exercise before), "
+                rf"\gamma^t)/(1 - \gamma)$ (momentum's geometric series, derived above), "
                 rf"which tends to $g/(1 - \gamma)$; each step then moves the weights by "
                 rf"$\alpha g/(1 - \gamma)$: an effective learning rate $\alpha/(1 - \gamma) "
                 rf"= {_momentum_run.learning_rate}/(1 - {_momentum_run.momentum}) = "
