@@ -72,7 +72,7 @@ def parameter_count(layer_sizes):
 
 
 def delta_norms(weights, X, targets):
-    """The norm of each hidden layer's mean delta over the batch, first hidden layer first."""
+    """The norm of each hidden layer's mean delta, first hidden layer first."""
     a = [X]
     for W in weights[:-1]:
         a.append(1 / (1 + np.exp(-(a[-1] @ W))))
@@ -82,23 +82,24 @@ def delta_norms(weights, X, targets):
     norms = []
     for l in range(len(weights), 1, -1):
         delta = a[l - 1] * (1 - a[l - 1]) * (delta @ weights[l - 1].T)
-        # The rows already carry the 1/N: their sum is the mean delta over the batch.
+        # The rows carry the 1/N already: their sum is the batch's mean delta.
         norms.insert(0, float(np.linalg.norm(delta.sum(axis=0))))
     return norms
 
 
 def standardise(images, mean, std):
-    """(x - mean) / std for every pixel, then a column of ones: the bias input, last."""
+    """(x - mean) / std for every pixel, then a bias column of ones."""
     X = (images - mean) / std
     return np.hstack([X, np.ones((len(X), 1))])
 
 
 def array_shapes(layer_sizes, N):
-    """Each layer's shapes of W, a before it, z, delta and dC/dW, for a batch of N."""
+    """Each layer's shapes of W, its input a, z, delta and dC/dW, at batch N."""
     shapes = []
     for l in range(1, len(layer_sizes)):
         n_in, n_out = layer_sizes[l - 1], layer_sizes[l]
-        shapes.append(((n_in, n_out), (N, n_in), (N, n_out), (N, n_out), (n_in, n_out)))
+        W = (n_in, n_out)
+        shapes.append((W, (N, n_in), (N, n_out), (N, n_out), W))
     return shapes
 
 
