@@ -95,6 +95,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"{text} is not from 0 to 2**32 - 1")
+    return value
+
+
 def _address(text: str) -> str:
     try:
         return parallel.check_address(text)
@@ -207,6 +217,13 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--exercises", nargs="+", metavar="NAME",
                        help="grade these exercises only (default all; see backprop "
                             "exercises)")
+    grade.add_argument("--seed", type=_seed, default=None,
+                       help="draw the code answers' inputs from this seed, as a grade sheet's "
+                            "seed column records it, to grade again exactly (default: a "
+                            "fresh seed, so that no answer can know its inputs)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="grade without bubblewrap: every answer then runs with your "
+                            "rights, and can read your files and the other submissions")
     _where_options(grade, "grade")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -366,13 +383,15 @@ def _grade(arguments: argparse.Namespace) -> int:
     submissions = _options(lambda: grading.collect(arguments.submissions, ignore=folder))
     store.check_writable(folder, "the grades' folder", "give another --output")
     grades = grading.grade_all(submissions, arguments.exercises, jobs=arguments.jobs,
-                               dask=arguments.dask, progress=_progress(arguments))
+                               dask=arguments.dask, progress=_progress(arguments),
+                               seed=arguments.seed, sandbox=not arguments.no_sandbox)
     feedback = grading.write_grades(grades, output)
     passed = sum(row.passed for row in grades)
     students = len(feedback)
     print(f"Graded {students} {'student' if students == 1 else 'students'}: {passed} of "
-          f"{len(grades)} answers passed. Grades in {output}; each student's feedback beside "
-          f"it, as in {feedback[0]}.")
+          f"{len(grades)} answers passed, inputs drawn from seed {grades[0].seed} (--seed "
+          f"{grades[0].seed} grades the same way again). Grades in {output}; each student's "
+          f"feedback beside it, as in {feedback[0]}.")
     return 0
 
 

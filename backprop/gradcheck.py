@@ -131,7 +131,8 @@ def gradient_check(
     X, targets = model.check_batch(X, targets)
     weights, activation = model.weights, model.activation
     a = forward(weights, X, activation)
-    gradients = backward(weights, a, cross_entropy_delta(targets, a[-1]), activation)
+    delta = cross_entropy_delta(targets, a[-1])
+    gradients = backward(weights, a, delta, activation)
 
     def loss() -> float:
         return float(mean_cross_entropy(targets, forward(weights, X, activation)[-1]))

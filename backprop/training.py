@@ -240,7 +240,8 @@ def sgd_step(
     """
     a = forward(weights, X, activation)
     loss = mean_cross_entropy(targets, a[-1])
-    gradients = backward(weights, a, cross_entropy_delta(targets, a[-1]), activation)
+    delta = cross_entropy_delta(targets, a[-1])
+    gradients = backward(weights, a, delta, activation)
     for W, v, g in zip(weights, velocities, gradients, strict=True):
         momentum_step(W, v, g, learning_rate, momentum)
     return loss

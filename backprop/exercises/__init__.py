@@ -110,7 +110,9 @@ def check(name: str, answer: Any) -> Feedback:
 def check_file(name: str, path: str | os.PathLike[str], seconds: float = 60) -> Feedback:
     """Check the answer a Python file defines: ``answer``, or ``steps`` for a derivation.
 
-    ``answer`` is a function for code, a value for a choice or a number.
+    ``answer`` is a function for code, a value for a choice or a number. A notebook
+    (``.ipynb``) is read as :mod:`~backprop.exercises.grading` reads it: the last cell tagged
+    with the exercise's name, after the cells above it.
 
     The file is read here and runs in a child process with limits
     (:mod:`backprop.exercises.runner`), never here: a code answer is called there on the
@@ -130,12 +132,32 @@ def check_file(name: str, path: str | os.PathLike[str], seconds: float = 60) -> 
     exercise = EXERCISES.get(name) if isinstance(name, str) else None
     if exercise is None:
         return check(name, None)
+    if os.fspath(path).endswith(".ipynb"):
+        return _check_notebook(exercise, os.fspath(path), seconds)
     try:
         code = read_code(path)
     except ValueError as error:
         return Feedback(False, f"{exercise.title}: not yet. {error}")
     return check_source(exercise, [(os.fspath(path), code)], ANSWER_NAMES[exercise.kind],
                         seconds)
+
+
+def _check_notebook(exercise: Exercise, path: str, seconds: float) -> Feedback:
+    from backprop.exercises import grading
+
+    try:
+        text = read_code(path, grading.MAX_NOTEBOOK, "a notebook")
+        found = grading.notebook_answers(path, text, [exercise.name])
+    except ValueError as error:
+        return Feedback(False, f"{exercise.title}: not yet. {error}")
+    if exercise.name not in found:
+        return Feedback(False, f"{exercise.title}: not yet. {path} has no cell tagged "
+                               f"{exercise.name!r} and no cell that defines "
+                               f"{grading.identifier(exercise.name)}: answer in the cell the "
+                               "exercise notebook hands out.")
+    answer = found[exercise.name]
+    return check_source(exercise, list(answer.cells), answer.name, seconds,
+                        fresh=answer.fresh)
 
 
 ANSWER_NAMES = {"code": "answer", "derivation": "steps", "choice": "answer",
@@ -146,17 +168,22 @@ ANSWER_NAMES = {"code": "answer", "derivation": "steps", "choice": "answer",
 
 def check_source(
     exercise: Exercise, cells: list[tuple[str, str]], name: str, seconds: float,
-    fresh: bool = False,
+    fresh: bool = False, *, seed: int | None = None, sandbox: bool | None = None,
+    drop_root: bool = False,
 ) -> Feedback:
     """Check the answer ``name`` that code defines, run in a child process, never here.
 
     ``cells`` are ``(filename, code)`` pairs run in order (see
     :func:`backprop.exercises.runner.source_payload`); they may take ``seconds`` to run.
+    A code answer is called on the inputs ``seed`` draws (fixed ones without); ``sandbox``
+    and ``drop_root`` are those of :class:`backprop.exercises.runner.Child`.
     """
     payload = source_payload(cells, fresh)
     if exercise.kind == "code":
-        return check_in_child(exercise, "source", payload, name, seconds)
-    child = start_child(exercise, "source", payload, name, seconds)
+        return check_in_child(exercise, "source", payload, name, seconds, seed, sandbox,
+                              drop_root)
+    child = start_child(exercise, "source", payload, name, seconds, sandbox=sandbox,
+                        drop_root=drop_root)
     if isinstance(child, Feedback):
         return child
     with child:

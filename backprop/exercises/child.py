@@ -1,23 +1,89 @@
-"""The child process of :mod:`backprop.exercises.runner`: it loads an answer and serves calls.
+"""The process that runs a student's answer: it loads the answer, serves calls, decides nothing.
 
-Run as ``python -m backprop.exercises.child IN OUT CPU MEMORY FILESIZE``: it limits itself,
-reads the answer from the pipe ``IN``, then, for each input the checker sends, writes the
-answer's value (or the exception it raised) to the pipe ``OUT``; a derivation's steps, or a
-choice's or a number's value, it sends back once, as text. It decides nothing.
+Not a module of the package: :mod:`backprop.exercises.runner` runs this file as a script,
+isolated (``python -I -S``), with a module path that holds only numpy, cloudpickle, SymPy
+and :mod:`backprop.exercises.wire`; the package is nowhere on it, and under bubblewrap nowhere
+on the file system the child sees. So no route inside the child (an import by any name, the
+table of loaded modules, the garbage collector, the builtins) reaches a reference answer:
+there is none in the process, and none it can load.
+
+``python -I -S child.py LIBRARY IN OUT CPU MEMORY FILESIZE USER``: it puts ``LIBRARY`` on its
+module path, imports what it needs, gives up root for the user id ``USER`` (``-1`` to keep
+its own), limits itself, reads the answer from the pipe ``IN``, then, for each input the
+checker sends, writes the answer's value (or the exception it raised) to the pipe ``OUT``;
+a derivation's steps, or a choice's or a number's value, it sends back once, as text.
 """
 
-from __future__ import annotations
-
-import builtins
+import importlib
+import importlib.abc
 import json
+import os
 import pickle
 import resource
 import sys
 import types
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
-from backprop.exercises.runner import decode, encode, receive, send, written
+sys.path.insert(0, sys.argv[1])
+
+import cloudpickle  # noqa: F401 -- what a notebook's function refers to, by name
+import numpy
+import wire
+
+NOT_HERE = "(checked by the grader, not here)"
+"""What ``check`` returns inside the child: the answer's own calls of it decide nothing."""
+
+WARM = ("math", "cmath", "functools", "itertools", "operator", "fractions", "collections",
+        "numpy.linalg", "numpy.random")
+"""Modules loaded before the child gives up root, for answers that import them."""
+
+HANDED_OUT = ("backprop", "backprop.exercises")
+"""The modules a notebook imports (``from backprop.exercises import check, show``): in the
+child they are empty stand-ins, so that the cell runs and its calls decide nothing."""
+
+
+class PackageRefused(importlib.abc.MetaPathFinder):
+    """Says why the package cannot be imported: an answer is written with numpy.
+
+    A courtesy for the student, not a guard: the package is not on the module path at all.
+    """
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        """Nothing of the package is found: the import fails, saying why."""
+        if name.partition(".")[0] == "backprop":
+            raise ImportError(f"an answer is written with numpy, not with the package's own "
+                              f"code ({name})")
+        return None
+
+
+def refused(name: str) -> NoReturn:
+    """Any other name of the stand-in ``backprop.exercises``: refused, saying why."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise ImportError(f"an answer is written with numpy, not with the package's own code "
+                      f"(backprop.exercises.{name})")
+
+
+def stand_ins() -> None:
+    """``backprop.exercises`` as an answer sees it: ``check`` and ``show``, deciding nothing."""
+    package = types.ModuleType("backprop")
+    exercises = types.ModuleType("backprop.exercises")
+    exercises.check = exercises.check_file = lambda *_, **__: NOT_HERE
+    exercises.show = lambda *_, **__: ""
+    exercises.__getattr__ = refused
+    package.exercises = exercises
+    package.__path__ = []  # a package, so that its other modules are asked for, and refused
+    sys.modules.update(zip(HANDED_OUT, (package, exercises), strict=True))
+    sys.meta_path.insert(0, PackageRefused())
+
+
+def give_up_root(user: int) -> None:
+    """Run as ``user`` from here on, so that the process limit holds: root ignores it."""
+    if user < 0 or os.getuid() != 0:
+        return
+    os.setgroups([])
+    os.setgid(user)
+    os.setuid(user)
 
 
 def limit(cpu_seconds: int, memory: int, file_size: int) -> None:
@@ -30,57 +96,13 @@ def limit(cpu_seconds: int, memory: int, file_size: int) -> None:
             continue
 
 
-NOT_HERE = "(checked by the grader, not here)"
-"""What ``check`` returns inside the child: the answer's own calls of it decide nothing."""
-
-HANDED_OUT = frozenset({"check", "check_file", "show"})
-"""What an answer may import from the package: the names the exercise notebooks import."""
-
-
-def handed_out() -> types.ModuleType:
-    """``backprop.exercises`` as an answer sees it: ``check`` and ``show``, deciding nothing."""
-    module = types.ModuleType("backprop.exercises")
-    module.check = module.check_file = lambda *_, **__: NOT_HERE
-    module.show = lambda *_, **__: ""
-    return module
-
-
-def guarded_import(exercises: types.ModuleType) -> Callable[..., Any]:
-    """``__import__`` for an answer: anything but the package's own code.
-
-    An answer must not call the package on the exercise's behalf (``from backprop.solutions
-    import ...``).
-    """
-    package = types.ModuleType("backprop")
-    package.exercises = exercises
-
-    def answer_import(name, globals=None, locals=None, fromlist=(), level=0):
-        if level == 0 and (name == "backprop" or name.startswith("backprop.")):
-            if name == "backprop.exercises" and set(fromlist or ()) <= HANDED_OUT:
-                return exercises if fromlist else package
-            raise ImportError(f"an answer is written with numpy, not with the package's own "
-                              f"code ({name})")
-        return builtins.__import__(name, globals, locals, fromlist, level)
-
-    return answer_import
-
-
 def load(kind: str, payload: bytes, name: str) -> Any:
-    """The answer: a function unpickled here, or the value of ``name`` once its code has run.
-
-    Code runs with :func:`guarded_import`: a notebook's ``from backprop.exercises import
-    check, show`` works (``check`` decides nothing here), the rest of the package does not.
-    """
+    """The answer: a function unpickled here, or the value of ``name`` once its code has run."""
     if kind == "function":
-        import cloudpickle  # noqa: F401 -- what the pickle refers to
-
         return pickle.loads(payload)
     source = json.loads(payload)
     cells = source["cells"]
-    namespace: dict[str, Any] = {
-        "__name__": "__submission__",
-        "__builtins__": {**vars(builtins), "__import__": guarded_import(handed_out())},
-    }
+    namespace = {"__name__": "__submission__"}
     for index, (filename, code) in enumerate(cells):
         last = index == len(cells) - 1
         if last and source["fresh"]:
@@ -101,39 +123,73 @@ def load(kind: str, payload: bytes, name: str) -> Any:
 def failure(error: BaseException) -> bytes:
     """What the checker is told of an exception: its type and first line."""
     detail = str(error).splitlines()[0] if str(error) else ""
-    return ("!" + type(error).__name__ + (f": {detail}" if detail else "")).encode()
+    return wire.FAILED + (type(error).__name__ + (f": {detail}" if detail else "")).encode()
 
 
-def main() -> None:
-    """Serve the checker until it closes the pipe."""
-    incoming, outgoing = int(sys.argv[1]), int(sys.argv[2])
-    limit(int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
-    header = json.loads(receive(incoming))
-    payload = receive(incoming)
-    try:
-        answer = load(header["kind"], payload, header["name"])
-    except BaseException as error:
-        send(outgoing, failure(error))
-        return
-    if header["reply"] == "steps":
-        steps = answer if isinstance(answer, list | tuple) else [answer]
-        send(outgoing, json.dumps([str(step) for step in steps]).encode())
-        return
-    if header["reply"] == "value":
-        # A choice or a number: its type and its text, nothing that could run.
-        send(outgoing, json.dumps(written(answer)).encode())
-        return
-    send(outgoing, json.dumps("loaded").encode())
+class Callback:
+    """A function the checker holds, such as a gradient check's loss: called over the pipe."""
+
+    def __init__(self, index: int, text: str, incoming: int, outgoing: int) -> None:
+        self.index, self.text = index, text
+        self.incoming, self.outgoing = incoming, outgoing
+
+    def __call__(self, *arguments: Any) -> Any:
+        """What the checker computes on ``arguments``; a :class:`ValueError` says why not."""
+        wire.send(self.outgoing, wire.CALLBACK + wire.encode((self.index, list(arguments))))
+        reply = wire.receive(self.incoming)
+        if reply.startswith(wire.FAILED):
+            raise ValueError(reply[1:].decode(errors="replace"))
+        return wire.decode(reply)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def serve(answer: Any, incoming: int, outgoing: int) -> None:
+    """The answer's value on each input the checker sends, until it closes the pipe."""
+    wire.send(outgoing, json.dumps("loaded").encode())
+
+    def remote(index: int, text: str) -> Callback:
+        return Callback(index, text, incoming, outgoing)
+
     while True:
         try:
-            arguments = receive(incoming)
+            arguments = wire.receive(incoming)
         except EOFError:
             return
         try:
-            value = encode(answer(*decode(arguments, losses=True)))
+            value = wire.encode(answer(*wire.decode(arguments, remote)))
         except BaseException as error:
             value = failure(error)
-        send(outgoing, value)
+        wire.send(outgoing, value)
+
+
+def main() -> None:
+    """Limit this process, load the answer and serve the checker."""
+    incoming, outgoing = int(sys.argv[2]), int(sys.argv[3])
+    stand_ins()
+    # What a round trip over the pipe loads (zipfile, numpy's formats), and modules answers
+    # often use, loaded while their files can be read: as another user they may not be.
+    wire.decode(wire.encode((numpy.zeros(1), [1.0])))
+    for name in WARM:
+        importlib.import_module(name)
+    give_up_root(int(sys.argv[7]))
+    limit(int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
+    header = json.loads(wire.receive(incoming))
+    payload = wire.receive(incoming)
+    try:
+        answer = load(header["kind"], payload, header["name"])
+    except BaseException as error:
+        wire.send(outgoing, failure(error))
+        return
+    if header["reply"] == "steps":
+        steps = answer if isinstance(answer, list | tuple) else [answer]
+        wire.send(outgoing, json.dumps([str(step) for step in steps]).encode())
+    elif header["reply"] == "value":
+        # A choice or a number: its type and its text, nothing that could run.
+        wire.send(outgoing, json.dumps(wire.written(answer)).encode())
+    else:
+        serve(answer, incoming, outgoing)
 
 
 if __name__ == "__main__":

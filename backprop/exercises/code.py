@@ -7,6 +7,7 @@ on most of the inputs it got wrong.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,10 +47,12 @@ def _compare(expected: Any, received: Any) -> str | None:
         for index, (want, got) in enumerate(zip(expected, received, strict=True)):
             reason = _compare(want, got)
             if reason:
-                return f"item {index}: {reason}"
+                # Nested items read as one place: "item 0, item 2: ...".
+                joint = ", " if reason.startswith("item ") else ": "
+                return f"item {index}{joint}{reason}"
         return None
     if isinstance(received, runner.Returned):
-        return f"expected numbers, got {received.type_name}"
+        return f"expected numbers, got {received}"
     try:
         got = np.asarray(received, dtype=np.float64)
     except (TypeError, ValueError):
@@ -90,6 +93,8 @@ def _show(value: Any) -> str:
         return np.array2string(value, precision=6, threshold=40, max_line_width=WIDTH)
     if isinstance(value, np.generic):
         return str(value.item())
+    if isinstance(value, runner.Returned):
+        return str(value)
     return repr(value)
 
 
@@ -113,15 +118,15 @@ def check_code(exercise: Exercise, answer: Any) -> Feedback:
     """Compare a function with the exercise's reference on the inputs hypothesis draws.
 
     The function is sent by value to a child process (:mod:`backprop.exercises.runner`),
-    which runs it on each input; this process draws the inputs and decides.
+    which runs it on each input; this process draws the inputs and decides. They are the
+    same inputs on every call, so a student can reproduce what they see; a grading run
+    draws its own (see :func:`check_in_child`).
     """
     if not callable(answer):
         return Feedback(False, f"{exercise.title}: not yet. The answer must be a function "
                                f"{exercise.signature}, got {type(answer).__name__}.")
-    import cloudpickle
-
     try:
-        pickled = cloudpickle.dumps(answer)
+        pickled = by_value(answer)
     except Exception as error:
         return Feedback(False, f"{exercise.title}: not yet. The function could not be sent "
                                f"to the process that runs it ({type(error).__name__}): does "
@@ -129,39 +134,70 @@ def check_code(exercise: Exercise, answer: Any) -> Feedback:
     return check_in_child(exercise, "function", pickled)
 
 
+IN_THE_CHILD = frozenset({"numpy", "cloudpickle", "sympy", "mpmath", "__main__",
+                          *sys.stdlib_module_names})
+"""Modules the child can import, so that a function may refer to them by name."""
+
+
+def by_value(function: Callable[..., Any]) -> bytes:
+    """``function`` pickled with the code of its module, unless the child can import it.
+
+    The child's module path holds only the standard library, numpy, cloudpickle and SymPy: a
+    function from any other module (a student's helper file, the package's own reference)
+    goes with its package's code, not as a name the child could not find.
+    """
+    import cloudpickle
+
+    top = (getattr(function, "__module__", None) or "").partition(".")[0]
+    package = sys.modules.get(top)
+    if package is None or top in IN_THE_CHILD:
+        return cloudpickle.dumps(function)
+    # The whole package: a function of one module may call those of another.
+    cloudpickle.register_pickle_by_value(package)
+    try:
+        return cloudpickle.dumps(function)
+    finally:
+        cloudpickle.unregister_pickle_by_value(package)
+
+
 def check_in_child(
     exercise: Exercise, kind: str, payload: bytes, name: str = "answer",
-    startup: float = STARTUP,
+    startup: float = STARTUP, seed: int | None = None, sandbox: bool | None = None,
+    drop_root: bool = False,
 ) -> Feedback:
     """Check the answer a child process loads: a pickled function, or the code it runs.
 
     ``kind`` and ``payload`` are those of :class:`backprop.exercises.runner.Child`; code
     must define ``name``. The child may take ``startup`` seconds to load the answer, then
-    :data:`backprop.exercises.limits.TIME_LIMIT` for all of its examples.
+    :data:`backprop.exercises.limits.TIME_LIMIT` for all of its examples. With a ``seed``
+    the inputs are those it draws, and the same on every run with it; without, the same
+    fixed inputs every time. ``sandbox`` and ``drop_root`` are :class:`runner.Child`'s.
     """
-    child = start_child(exercise, kind, payload, name, startup, limits.TIME_LIMIT)
+    child = start_child(exercise, kind, payload, name, startup, limits.TIME_LIMIT, sandbox,
+                        drop_root)
     if isinstance(child, Feedback):
         return child
     with child:
         try:
-            return _check_calls(exercise, child)
+            return _check_calls(exercise, child, seed)
         except runner.AnswerTimeoutError:
             return _too_slow(exercise)
 
 
 def start_child(
     exercise: Exercise, kind: str, payload: bytes, name: str, startup: float,
-    examples: float = 0.0,
+    examples: float = 0.0, sandbox: bool | None = None, drop_root: bool = False,
 ) -> runner.Child | Feedback:
     """A child process holding the answer, or the feedback that says why it could not load.
 
     ``name`` is what code must define; the child may take ``startup`` seconds to load it and
     ``examples`` more to answer. For a derivation the child holds the steps' text, for a
-    choice or a number the value's (:func:`backprop.exercises.runner.written`).
+    choice or a number the value's (:func:`backprop.exercises.wire.written`).
+    ``sandbox`` and ``drop_root`` are :class:`runner.Child`'s.
     """
     try:
         return runner.Child(kind, payload, name, REPLIES.get(exercise.kind, "calls"),
-                            startup + examples)
+                            startup + examples, sandbox=sandbox, drop_root=drop_root)
     except runner.AnswerTimeoutError:
         return Feedback(False, f"{exercise.title}: not yet. The answer took longer than "
                                f"{startup:g} s to load; it was stopped.")
@@ -176,13 +212,14 @@ def _too_slow(exercise: Exercise) -> Feedback:
                            "never ends, or work done per element that numpy does at once.")
 
 
-def _check_calls(exercise: Exercise, child: runner.Child) -> Feedback:
+def _check_calls(exercise: Exercise, child: runner.Child, seed: int | None) -> Feedback:
     from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as seeded
 
     failure: dict[str, Any] = {}
     deadline = time.monotonic() + limits.TIME_LIMIT
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=seed is None,
               suppress_health_check=list(HealthCheck), print_blob=False)
     @given(exercise.inputs())
     def agrees(arguments: tuple) -> None:
@@ -190,6 +227,8 @@ def _check_calls(exercise: Exercise, child: runner.Child) -> Feedback:
         if not _answer_agrees(exercise, child, arguments, failure, deadline):
             raise AssertionError
 
+    if seed is not None:
+        agrees = seeded(seed)(agrees)
     try:
         agrees()
     except AssertionError:
@@ -221,6 +260,7 @@ def _answer_agrees(exercise: Exercise, child: runner.Child, arguments: tuple,
         return False
     except runner.AnswerError as error:
         failure.update(arguments=arguments, expected=expected, error=str(error),
+                       raised=error.raised,
                        unanswered=str(error).startswith("NotImplementedError"))
         return False
     reason = _compare(expected, received)
@@ -240,9 +280,12 @@ def _code_message(exercise: Exercise, failure: dict[str, Any]) -> str:
         return (f"{exercise.title}: not yet. Replace `raise NotImplementedError` with your "
                 f"answer, a function {exercise.signature}, and run the cell again.")
     # The first line says what went wrong on its own: it is what a class's grade sheet shows.
-    if failure["error"]:
+    if failure["error"] and failure["raised"]:
         lines = [f"{exercise.title}: not yet; your function raised {failure['error']}, on "
                  "this input:"]
+    elif failure["error"]:
+        lines = [f"{exercise.title}: not yet; {failure['error']}. It was running your "
+                 "function on this input:"]
     else:
         lines = [f"{exercise.title}: not yet; {failure['reason']}, on this input:"]
     names = exercise.signature[exercise.signature.index("(") + 1 : -1].split(", ")

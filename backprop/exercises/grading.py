@@ -13,7 +13,13 @@ A submission is a student's file or folder, the student named by its stem:
 - a folder holding several of these, in it or in its sub-folders.
 
 Files are read here and never run here: each answer runs in a child process of its own, with
-limits (:func:`backprop.exercises.check_source`), and is judged by the process that grades.
+limits (:func:`backprop.exercises.check_source`), inside bubblewrap, as an unprivileged user
+where the grader is root, and is judged by the process that grades. Without bubblewrap an
+answer could read the teacher's files and the other submissions and signal the grader, so a
+grading run refuses to start unless told ``sandbox=False`` (``--no-sandbox``).
+
+Every grading run draws its code answers' inputs from a fresh seed (:data:`Grade.seed`), so
+that no answer can know them in advance; the same seed draws the same inputs again.
 An exercise a submission does not answer, answers twice, or cannot run is a row that says
 so, never a crash. Students are graded in parallel by the package's own sweep machinery
 (:func:`backprop.parallel.compute`).
@@ -23,10 +29,12 @@ from __future__ import annotations
 
 import ast
 import csv
+import hashlib
 import io
 import json
 import os
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +42,7 @@ from pathlib import Path
 from backprop import parallel, store
 from backprop.exercises import ANSWER_NAMES, EXERCISES, Feedback, check_source
 from backprop.exercises.code import STARTUP
-from backprop.exercises.runner import MAX_CODE, read_code
+from backprop.exercises.runner import MAX_CODE, bubblewrap, read_code
 from backprop.progress import bar
 
 MAX_NOTEBOOK = 64 * 2**20
@@ -56,14 +64,43 @@ class Submission:
     unreadable: tuple[str, ...] = ()
 
 
+NO_SANDBOX = ("bubblewrap (Debian's bwrap) cannot make a sandbox here, and without it every "
+              "answer runs with your rights: it can read your files and the other students' "
+              "submissions, and signal or stop the grading. Install bubblewrap (apt-get "
+              "install bubblewrap), or grade without a sandbox at that risk (--no-sandbox; "
+              "sandbox=False)")
+"""Why a grading run without bubblewrap refuses to start unless told otherwise."""
+
+
 @dataclass(frozen=True)
 class Grade:
-    """One row of the grade sheet: a student's answer to one exercise, judged."""
+    """One row of the grade sheet: a student's answer to one exercise, judged.
+
+    ``seed`` is the grading run's: with it, :func:`grade` draws the same inputs again.
+    """
 
     student: str
     exercise: str
     passed: bool
     message: str
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every worker of a grading run shares: the exercises, the seed, the sandbox."""
+
+    exercises: tuple[str, ...]
+    seed: int | None
+    sandbox: bool | None
+
+
+def exercise_seed(seed: int | None, exercise: str) -> int | None:
+    """The seed of one exercise's inputs in a run of ``seed``: the same for every student."""
+    if seed is None:
+        return None
+    digest = hashlib.sha256(f"{seed}:{exercise}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 @dataclass(frozen=True)
@@ -159,7 +196,7 @@ def find_answers(
     for filename, text in submission.files:
         try:
             if filename.endswith(".ipynb"):
-                found = _notebook_answers(filename, text, exercises)
+                found = notebook_answers(filename, text, exercises)
             else:
                 found = _code_answers(filename, [(filename, text)], exercises)
         except ValueError as error:
@@ -236,7 +273,7 @@ def _syntax(error: SyntaxError) -> str:
     return f"{error.msg}{line}"
 
 
-def _notebook_answers(
+def notebook_answers(
     filename: str, text: str, exercises: Sequence[str]
 ) -> dict[str, Answer]:
     """The exercises a notebook answers: by a tagged cell, else by name."""
@@ -288,10 +325,15 @@ def python_of(source: str) -> str:
     return MAGIC.sub(r"\1pass", source)
 
 
-def grade_submission(submission: Submission, exercises: Sequence[str]) -> list[Grade]:
+def grade_submission(
+    submission: Submission, exercises: Sequence[str], seed: int | None = None,
+    sandbox: bool | None = None,
+) -> list[Grade]:
     """Every exercise of ``exercises`` for one student: each answer checked, or why not.
 
-    Importable by name, for :func:`backprop.parallel.compute`'s workers.
+    Code answers are called on the inputs ``seed`` draws (:func:`exercise_seed`), or on
+    fixed ones without; ``sandbox`` is :class:`backprop.exercises.runner.Child`'s, and each
+    child gives up root.
     """
     answers, problems = find_answers(submission, exercises)
     grades = []
@@ -299,24 +341,32 @@ def grade_submission(submission: Submission, exercises: Sequence[str]) -> list[G
         found = answers[name]
         if not found:
             message = NO_ANSWER + (f" ({'; '.join(problems)})" if problems else "")
-            grades.append(Grade(submission.student, name, False, message))
+            grades.append(Grade(submission.student, name, False, message, seed))
             continue
         if len(found) > 1:
             places = ", ".join(answer.where for answer in found)
             grades.append(Grade(submission.student, name, False,
                                 f"answered {len(found)} times, in {places}: keep one answer "
                                 "per exercise (is this folder a class? Then grade each "
-                                "student's file or folder: backprop grade FOLDER/*)"))
+                                "student's file or folder: backprop grade FOLDER/*)", seed))
             continue
         answer = found[0]
         try:
             feedback = check_source(EXERCISES[name], list(answer.cells), answer.name,
-                                    STARTUP, fresh=answer.fresh)
+                                    STARTUP, fresh=answer.fresh,
+                                    seed=exercise_seed(seed, name), sandbox=sandbox,
+                                    drop_root=True)
         except Exception as error:  # a class's sheet is never lost to one answer
             feedback = Feedback(False, f"the answer could not be checked "
                                        f"({type(error).__name__}: {str(error)[:200]})")
-        grades.append(Grade(submission.student, name, feedback.passed, feedback.message))
+        grades.append(Grade(submission.student, name, feedback.passed, feedback.message,
+                            seed))
     return grades
+
+
+def graded(submission: Submission, run: Run) -> list[Grade]:
+    """:func:`grade_submission` in a run: importable by name, for the sweep's workers."""
+    return grade_submission(submission, run.exercises, run.seed, run.sandbox)
 
 
 def grade(
@@ -327,6 +377,8 @@ def grade(
     jobs: int | None = None,
     dask: str | None = None,
     progress: bool = False,
+    seed: int | None = None,
+    sandbox: bool | None = True,
 ) -> list[Grade]:
     """Grade every submission at ``paths`` on ``exercises`` (all of them by default).
 
@@ -344,6 +396,12 @@ def grade(
         A Dask scheduler's address, ``tcp://host:port``, to grade on its workers.
     progress : bool
         Show the students graded so far.
+    seed : int, optional
+        The seed the code answers' inputs are drawn from: a fresh one by default, recorded
+        in every :class:`Grade`; give a grade's seed to draw its inputs again.
+    sandbox : bool, optional
+        Run every answer inside bubblewrap (the default); ``False`` runs them without, with
+        the risks :data:`NO_SANDBOX` names; ``None``, inside it where it can be used.
 
     Returns
     -------
@@ -355,10 +413,11 @@ def grade(
     ------
     ValueError
         If an exercise is unknown, a path does not exist, two paths name the same student,
-        or there is no submission.
+        there is no submission, the seed is not a whole number from 0 to 2**32 - 1, or
+        bubblewrap cannot be used and ``sandbox`` is not ``False``.
     """
     return grade_all(collect(paths, ignore), exercises, jobs=jobs, dask=dask,
-                     progress=progress)
+                     progress=progress, seed=seed, sandbox=sandbox)
 
 
 def grade_all(
@@ -368,6 +427,8 @@ def grade_all(
     jobs: int | None = None,
     dask: str | None = None,
     progress: bool = False,
+    seed: int | None = None,
+    sandbox: bool | None = True,
 ) -> list[Grade]:
     """Grade submissions already read (:func:`collect`); as :func:`grade` does."""
     exercises = list(EXERCISES if exercises is None else exercises)
@@ -379,10 +440,16 @@ def grade_all(
                          f"{', '.join(EXERCISES)}")
     if not submissions:
         raise ValueError("no submissions to grade")
+    if seed is None:
+        seed = secrets.randbits(32)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"the seed must be a whole number from 0 to 2**32 - 1, not {seed!r}")
+    if sandbox and bubblewrap() is None:
+        raise ValueError(NO_SANDBOX)
+    run = Run(tuple(exercises), seed, sandbox)
     by_student: dict[str, list[Grade]] = {}
     with bar(len(submissions), "students", "student", progress) as shown:
-        for grades in parallel.compute(grade_submission, list(submissions), exercises,
-                                       jobs=jobs, dask=dask):
+        for grades in parallel.compute(graded, list(submissions), run, jobs=jobs, dask=dask):
             by_student[grades[0].student] = grades
             shown.update()
     return [grade for submission in submissions for grade in by_student[submission.student]]
@@ -391,9 +458,9 @@ def grade_all(
 def write_grades(grades: Sequence[Grade], output: Path) -> list[Path]:
     """The grade sheet at ``output`` (CSV) and a Markdown feedback file per student beside it.
 
-    The CSV has a row per student and exercise: ``student, exercise, passed, message`` (the
-    message's first line); ``passed`` is ``true`` or ``false``. The folder is made if need
-    be, and every file is written whole or not at all.
+    The CSV has a row per student and exercise: ``student, exercise, passed, message, seed``
+    (the message's first line, and the run's seed); ``passed`` is ``true`` or ``false``. The
+    folder is made if need be, and every file is written whole or not at all.
 
     Returns
     -------
@@ -402,10 +469,11 @@ def write_grades(grades: Sequence[Grade], output: Path) -> list[Path]:
     """
     text = io.StringIO()
     sheet = csv.writer(text, lineterminator="\n")
-    sheet.writerow(["student", "exercise", "passed", "message"])
+    sheet.writerow(["student", "exercise", "passed", "message", "seed"])
     for row in grades:
         sheet.writerow([_cell(row.student), row.exercise, str(row.passed).lower(),
-                        _cell(row.message.splitlines()[0] if row.message else "")])
+                        _cell(row.message.splitlines()[0] if row.message else ""),
+                        "" if row.seed is None else row.seed])
     output.parent.mkdir(parents=True, exist_ok=True)
     store.write_atomically(output, lambda file: file.write(text.getvalue().encode()))
     written = []
@@ -426,8 +494,11 @@ def _cell(text: str) -> str:
 def feedback_markdown(student: str, grades: Sequence[Grade]) -> str:
     """A student's feedback: a table of the exercises passed, then each exercise's message."""
     passed = sum(row.passed for row in grades)
+    seeds = {row.seed for row in grades} - {None}
+    drawn = (f" The inputs of the code exercises were drawn from seed {seeds.pop()}."
+             if len(seeds) == 1 else "")
     lines = [f"# Feedback for {student}", "",
-             f"{passed} of {len(grades)} exercises passed.", "",
+             f"{passed} of {len(grades)} exercises passed.{drawn}", "",
              "| exercise | passed |", "| --- | --- |"]
     lines += [f"| {row.exercise} | {'yes' if row.passed else 'no'} |" for row in grades]
     for row in grades:

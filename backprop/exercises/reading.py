@@ -1,7 +1,7 @@
 """Checking a reading: a choice's letter, or a number checked exactly against its key.
 
 The answer is a value, never code: a string, an integer, a float, a fraction, a numpy scalar
-or a SymPy number, read as its text (:func:`backprop.exercises.runner.written`) and, for a
+or a SymPy number, read as its text (:func:`backprop.exercises.wire.written`) and, for a
 number, by :func:`backprop.exercises.steps.parse_step` with no names at all, so that only
 digits, arithmetic and ``exp``, ``log``, ``tanh``, ``sqrt`` are accepted and nothing is
 evaluated as Python. A decimal is the exact number it writes (``"0.2"`` is 1/5), and the
@@ -15,7 +15,7 @@ from typing import Any
 
 import sympy as sp
 
-from backprop.exercises import limits, runner
+from backprop.exercises import limits, wire
 from backprop.exercises.catalogue import LETTERS, Exercise, Feedback
 from backprop.exercises.steps import StepError, parse_step
 
@@ -33,11 +33,11 @@ NOT_A_VALUE = ("list", "tuple", "dict", "set", "NoneType", "bool")
 
 def check_reading(exercise: Exercise, answer: Any) -> Feedback:
     """Check a choice or a number given as a value (in a notebook's ``check``)."""
-    return check_written(exercise, runner.written(answer))
+    return check_written(exercise, wire.written(answer))
 
 
 def check_written(exercise: Exercise, written: Any) -> Feedback:
-    """Check a choice or a number from its :func:`~backprop.exercises.runner.written` form.
+    """Check a choice or a number from its :func:`~backprop.exercises.wire.written` form.
 
     That is ``{"type": ..., "text": ...}``, as the child sends it back.
     """

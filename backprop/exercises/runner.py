@@ -1,42 +1,61 @@
 """A student's answer runs in a child process with limits; the process that decides never runs it.
 
 The checker (trusted) draws the inputs, sends each to a child process over a private pipe,
-and reads back what the answer returned. Values cross the pipe in numpy's own format, read
-with ``allow_pickle=False``: nothing the child sends is ever unpickled. The child limits
-itself before it loads the answer (CPU seconds, address space, file size, new processes),
-works in an empty temporary folder, with one BLAS thread and its standard streams closed,
-and the parent kills it at the wall-clock limit, which nothing in the child can catch.
-Where Debian's ``bwrap`` (bubblewrap) is installed, the child also runs in a read-only view
-of the file system without network.
+and reads back what the answer returned (:mod:`backprop.exercises.wire`: numbers and
+structure, nothing unpickled). The child (:mod:`backprop.exercises.child`) is not the
+package: it runs isolated (``python -I -S``), with only numpy, cloudpickle, SymPy and the
+wire on its module path, so no reference answer is in it or within its reach by any import.
+It limits itself before it loads the answer (CPU seconds, address space, file size, new
+processes), and gives up root first where it has it and is asked to (``drop_root``), since
+root ignores the process limit. It works in an empty folder of its own, with one BLAS
+thread and its standard streams closed, in a session of its own that the parent kills whole
+at the wall-clock limit and at the end.
 
-It is not a sandbox against a determined attacker: without bubblewrap the child can read
-any file the user can read, and it runs with the user's rights until its limits stop it.
+Under bubblewrap (Debian's ``bwrap``, :func:`bubblewrap`) the child sees only what it needs:
+the interpreter and its standard library, numpy, cloudpickle and SymPy (read-only), its empty
+folder, no network and no other process; not the package's source, not other students'
+submissions, not the teacher's folders. Without it the child can read what the user can
+read: :func:`backprop.exercises.grading.grade` then refuses other people's code unless told
+otherwise.
 
 A function defined in a notebook goes to the child by value (cloudpickle); code (a file, or
 a notebook's cells) goes as text, which only the child runs; for a derivation the child
 sends back only the steps, as text, and for a choice or a number only the value, as text
-(:func:`written`), for the checker to read.
+(:func:`~backprop.exercises.wire.written`), for the checker to read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import json
 import os
-import select
+import pwd
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from backprop.exercises.wire import (
+    CALLBACK,
+    FAILED,
+    AnswerTimeoutError,
+    Remote,
+    Returned,
+    decode,
+    encode,
+    receive,
+    send,
+)
+
+__all__ = ["AnswerError", "AnswerTimeoutError", "Child", "Loss", "Returned", "bubblewrap",
+           "read_code", "source_payload"]
 
 MEMORY_LIMIT = 2 * 2**30
 """Bytes of address space the child may map."""
@@ -48,149 +67,64 @@ MAX_REPLY = 64 * 2**20
 """The longest message the checker reads from the child, in bytes: an answer's value on the
 small inputs it is given is a few kilobytes."""
 
+UNPRIVILEGED = "nobody"
+"""The user a child started by root runs as."""
+
 
 class AnswerError(Exception):
-    """The answer raised, or the child stopped: the message says which, for the student."""
+    """The answer raised (``raised``), or the child stopped: the message says which."""
+
+    def __init__(self, message: str, raised: bool = False) -> None:
+        super().__init__(message)
+        self.raised = raised
 
 
-class AnswerTimeoutError(Exception):
-    """The answer ran past its time: the child was killed."""
-
-
-@dataclass(frozen=True)
-class Returned:
-    """A value the answer returned that is not numbers: only its type crosses the pipe."""
-
-    type_name: str
-
-
-@dataclass(frozen=True, eq=False)
-class Loss:
+class Loss(Remote):
     r"""A loss an answer is handed: a small network's mean cross-entropy, of one matrix.
 
     ``loss(W)`` is the mean cross-entropy of the network whose weights are ``weights`` with
     ``W`` in place of ``weights[layer]``, sigmoid hidden layers and a softmax output, on the
-    inputs ``X`` and one-hot ``targets``. It crosses the pipe as its arrays (:func:`encode`),
-    and only the child rebuilds it as something to call.
+    inputs ``X`` and one-hot ``targets``. Only its description crosses to the child; an
+    answer that calls it calls back over the pipe, and the checker computes it here.
     """
 
-    weights: tuple[np.ndarray, ...]
-    X: np.ndarray
-    targets: np.ndarray
-    layer: int
+    def __init__(self, weights: tuple[np.ndarray, ...], X: np.ndarray, targets: np.ndarray,
+                 layer: int) -> None:
+        self.weights, self.X, self.targets, self.layer = weights, X, targets, layer
 
     def __call__(self, W: Any) -> float:
-        """The loss with ``W`` in place of ``weights[layer]``."""
+        """The loss with ``W`` in place of ``weights[layer]``.
+
+        Raises
+        ------
+        ValueError
+            If ``W`` is not numbers of the shape of the weights it replaces.
+        """
         from backprop.activations import ACTIVATIONS
         from backprop.losses import mean_cross_entropy
         from backprop.network import forward
 
+        shape = self.weights[self.layer].shape
+        try:
+            W = np.asarray(W, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"loss(W) takes an array of numbers of shape {shape}") from None
+        if W.shape != shape:
+            raise ValueError(f"loss(W) takes an array of shape {shape}, got {W.shape}")
         weights = list(self.weights)
-        weights[self.layer] = np.asarray(W, dtype=np.float64)
+        weights[self.layer] = W
         outputs = forward(weights, self.X, ACTIVATIONS["sigmoid"])[-1]
         return float(mean_cross_entropy(self.targets, outputs))
 
-    def __repr__(self) -> str:
+    def describe(self) -> str:
+        """The loss in words, as the answer's ``repr`` of it shows and feedback names it."""
         sizes = "-".join(str(n) for n in (self.weights[0].shape[0],
                                           *(w.shape[1] for w in self.weights)))
         return (f"<the mean cross-entropy of a {sizes} network on {len(self.X)} "
                 f"{'sample' if len(self.X) == 1 else 'samples'}, as a function of "
                 f"W^({self.layer + 1}), shape {self.weights[self.layer].shape}>")
 
-
-MAX_TEXT = 2_000
-"""The most characters of a value's text the child sends back: a choice is one letter, a
-number a short expression, and the checker refuses more than 1,000."""
-
-
-def written(value: Any) -> dict[str, Any]:
-    """A value answered to a choice or a number, as its type's name and its text.
-
-    Only values whose text is their content are written out: strings, integers, floats,
-    fractions, numpy's scalars and SymPy's expressions (``text`` is ``None`` for anything
-    else, and for an integer too long to write). The text is cut after :data:`MAX_TEXT`
-    characters. The child calls it on the answer; the checker reads the text, never the
-    object.
-    """
-    kind = type(value)
-    module = kind.__module__.partition(".")[0]
-    text: str | None = None
-    try:
-        if kind is str or (module == "numpy" and isinstance(value, np.str_)):
-            text = str.__str__(value)
-        elif kind is float or (module == "numpy" and isinstance(value, np.floating)):
-            text = repr(float(value))
-        elif kind is int or (module == "numpy" and isinstance(value, np.integer)):
-            text = str(int(value))
-        elif module in ("fractions", "sympy"):
-            text = str(value)
-    except (ValueError, TypeError, RecursionError, OverflowError):
-        text = None
-    return {"type": kind.__name__, "text": None if text is None else text[: MAX_TEXT + 1]}
-
-
-def encode(value: Any) -> bytes:
-    """A value as numbers and structure: arrays in ``.npy`` form, the rest as JSON."""
-    arrays: list[np.ndarray] = []
-    structure = _structure(value, arrays)
-    buffer = io.BytesIO()
-    np.savez(buffer, *arrays)
-    header = json.dumps(structure).encode()
-    return struct.pack(">I", len(header)) + header + buffer.getvalue()
-
-
-def decode(data: bytes, losses: bool = False) -> Any:
-    """The value :func:`encode` wrote, read without unpickling anything.
-
-    A :class:`Loss` is rebuilt only with ``losses`` (in the child, which is handed one);
-    elsewhere it is a :class:`Returned` ``function``: nothing the child sends is called.
-
-    Raises
-    ------
-    ValueError
-        If the data are not what :func:`encode` writes, whatever else they are.
-    """
-    try:
-        (length,) = struct.unpack(">I", data[:4])
-        structure = json.loads(data[4 : 4 + length])
-        with np.load(io.BytesIO(data[4 + length :]), allow_pickle=False) as arrays:
-            found = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
-        return _rebuild(structure, found, losses)
-    except Exception as error:  # RecursionError, zipfile's, numpy's: all mean the same
-        raise ValueError(f"unreadable data ({type(error).__name__})") from None
-
-
-def _structure(value: Any, arrays: list[np.ndarray]) -> Any:
-    if isinstance(value, Loss):
-        return {"t": "loss", "layer": value.layer,
-                "parts": _structure([list(value.weights), value.X, value.targets], arrays)}
-    if isinstance(value, tuple | list):
-        return {"t": type(value).__name__, "items": [_structure(v, arrays) for v in value]}
-    if isinstance(value, int | float | np.number | np.ndarray) and not isinstance(value, bool):
-        array = np.asarray(value)
-        if array.dtype.kind in "biuf":
-            arrays.append(array)
-            return {"t": "array", "index": len(arrays) - 1,
-                    "scalar": not isinstance(value, np.ndarray)}
-        return {"t": "other", "type": f"{type(value).__name__} of {array.dtype}"}
-    return {"t": "other", "type": type(value).__name__}
-
-
-def _rebuild(structure: dict[str, Any], arrays: list[np.ndarray], losses: bool = False
-             ) -> Any:
-    kind = structure["t"]
-    if kind == "loss":
-        if not losses:
-            return Returned("function")
-        weights, X, targets = _rebuild(structure["parts"], arrays)
-        return Loss(tuple(weights), X, targets, int(structure["layer"]))
-    if kind in ("tuple", "list"):
-        items = [_rebuild(item, arrays, losses) for item in structure["items"]]
-        return tuple(items) if kind == "tuple" else items
-    if kind == "array":
-        array = arrays[structure["index"]]
-        return array[()] if structure["scalar"] else array
-    return Returned(str(structure["type"]))
+    __repr__ = describe
 
 
 MAX_CODE = 2**18
@@ -232,53 +166,11 @@ def source_payload(cells: list[tuple[str, str]], fresh: bool = False) -> bytes:
     return json.dumps({"cells": cells, "fresh": fresh}).encode()
 
 
-def send(descriptor: int, data: bytes, deadline: float | None = None) -> None:
-    """Write one message, its length then its bytes, waiting until ``deadline`` at most.
+CHILD = Path(__file__).with_name("child.py")
+"""The script the child runs: not imported by the package, and importing nothing of it."""
 
-    With a deadline the descriptor must be non-blocking: a reader that never reads cannot
-    hold the writer past it.
-    """
-    view = memoryview(struct.pack(">Q", len(data)) + data)
-    while view:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([], [descriptor], [], remaining)[1]:
-                raise AnswerTimeoutError
-        try:
-            written = os.write(descriptor, view)
-        except BlockingIOError:
-            continue
-        view = view[written:]
-
-
-def receive(descriptor: int, deadline: float | None = None, limit: int | None = None
-            ) -> bytes:
-    """Read one message, waiting until ``deadline`` (``time.monotonic()``) at most.
-
-    Raises
-    ------
-    ValueError
-        If the message says it is longer than ``limit`` bytes.
-    """
-    (length,) = struct.unpack(">Q", _read(descriptor, 8, deadline))
-    if limit is not None and length > limit:
-        raise ValueError(f"a message of {length:,} bytes, more than {limit:,}")
-    return _read(descriptor, length, deadline)
-
-
-def _read(descriptor: int, count: int, deadline: float | None) -> bytes:
-    chunks, left = [], count
-    while left:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([descriptor], [], [], remaining)[0]:
-                raise AnswerTimeoutError
-        chunk = os.read(descriptor, min(left, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+WIRE = Path(__file__).with_name("wire.py")
+"""The one file of the package on the child's module path: how values cross the pipe."""
 
 
 class Child:
@@ -294,30 +186,43 @@ class Child:
         For code, the name it must define: the answer.
     reply : {"calls", "steps", "value"}
         What the child sends back: the answer's value on each input the checker sends (a
-        function), a derivation's steps as text, or a value's :func:`written` text.
+        function), a derivation's steps as text, or a value's
+        :func:`~backprop.exercises.wire.written` text.
     seconds : float
         The wall-clock limit over the child's whole life; CPU time is limited to it too.
+    sandbox : bool, optional
+        Run the child inside bubblewrap (:class:`RuntimeError` if it cannot be used here);
+        by default, wherever it can. Without it the child still runs isolated, with
+        limits, as itself.
+    drop_root : bool
+        Started by root, run the child as :data:`UNPRIVILEGED`, so that its process limit
+        holds (inside bubblewrap, always).
     """
 
-    def __init__(self, kind: str, payload: bytes, name: str, reply: str, seconds: float
-                 ) -> None:
+    def __init__(self, kind: str, payload: bytes, name: str, reply: str, seconds: float,
+                 sandbox: bool | None = None, drop_root: bool = False) -> None:
+        if sandbox is None:
+            sandbox = bubblewrap() is not None
         self.deadline = time.monotonic() + seconds
         self.folder = tempfile.mkdtemp(prefix="backprop-answer-")
         to_child, self._to_child = os.pipe()
         self._from_child, from_child = os.pipe()
-        environment = {"PATH": os.environ.get("PATH", ""), "HOME": self.folder,
-                       "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-                       "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                       "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-        command = [sys.executable, "-m", "backprop.exercises.child", str(to_child),
-                   str(from_child), str(int(seconds) + 1), str(MEMORY_LIMIT), str(FILE_LIMIT)]
+        try:
+            command, work, user = child_command(self.folder, sandbox, drop_root or sandbox)
+        except BaseException:
+            self._close_pipes(to_child, from_child)
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        command += [str(to_child), str(from_child), str(int(seconds) + 1), str(MEMORY_LIMIT),
+                    str(FILE_LIMIT), str(user)]
+        environment = {"PATH": "/usr/bin:/bin", "HOME": work, "OPENBLAS_NUM_THREADS": "1",
+                       "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
         # A session of its own, so that whatever the answer starts is killed with it.
         self.process = subprocess.Popen(
-            sandboxed(command, self.folder), pass_fds=(to_child, from_child),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=self.folder, env=environment, start_new_session=True)
-        os.close(to_child)
-        os.close(from_child)
+            command, pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=os.path.join(self.folder, "work"), env=environment, start_new_session=True)
+        self._close_pipes(to_child, from_child)
         os.set_blocking(self._to_child, False)
         try:
             header = json.dumps({"kind": kind, "name": name, "reply": reply}).encode()
@@ -328,8 +233,14 @@ class Child:
             self.close()
             raise
 
+    @staticmethod
+    def _close_pipes(*descriptors: int) -> None:
+        for descriptor in descriptors:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+
     def call(self, arguments: tuple) -> Any:
-        """The answer's value on ``arguments``.
+        """The answer's value on ``arguments``, computing here each function it calls back.
 
         Raises
         ------
@@ -338,8 +249,12 @@ class Child:
         AnswerTimeoutError
             If the wall-clock limit passed; the child is killed.
         """
-        self._send(encode(arguments))
+        remotes: list[Remote] = []
+        self._send(encode(arguments, remotes))
         data = self._reply_bytes()
+        while data.startswith(CALLBACK):
+            self._send(called_back(data[1:], remotes))
+            data = self._reply_bytes()
         try:
             return decode(data)
         except ValueError as error:
@@ -372,10 +287,10 @@ class Child:
         except ValueError as error:
             self.close()
             raise AnswerError(f"the answer's value is too large: {error}") from None
-        except (EOFError, OSError, struct.error):
+        except (EOFError, OSError):
             raise AnswerError(self._stopped()) from None
-        if data.startswith(b"!"):
-            raise AnswerError(data[1:].decode(errors="replace")[:500])
+        if data.startswith(FAILED):
+            raise AnswerError(data[1:].decode(errors="replace")[:500], raised=True)
         return data
 
     def _stopped(self) -> str:
@@ -387,18 +302,18 @@ class Child:
             self.close()
             code = self.process.returncode
         if code < 0:
-            return f"the process that ran it was stopped by signal {-code} (a limit on its "\
-                   "time, memory or files)"
-        return f"the process that ran it ended (exit code {code})"
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else ""
+            return (f"the process that ran it was stopped by signal {-code} {name} (a limit "
+                    "on its time, memory or files)").replace("  ", " ")
+        return (f"the process that ran it ended (exit code {code}) before it answered: does "
+                "the code call exit() or sys.exit()? An answer returns its value instead")
 
     def close(self) -> None:
         """Kill the child and every process it started, and remove its folder."""
         with contextlib.suppress(OSError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
-        for descriptor in (self._to_child, self._from_child):
-            with contextlib.suppress(OSError):
-                os.close(descriptor)
+        self._close_pipes(self._to_child, self._from_child)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> Child:
@@ -408,16 +323,134 @@ class Child:
         self.close()
 
 
-def sandboxed(command: list[str], folder: str) -> list[str]:
-    """The command inside bubblewrap where ``bwrap`` is installed and works, else as it is."""
+def called_back(data: bytes, remotes: list[Remote]) -> bytes:
+    """The reply to a child that calls a function it was handed: computed here, or why not."""
+    try:
+        index, arguments = decode(data)
+        remote = remotes[int(index)]
+        return encode(remote(*arguments))
+    except Exception as error:  # the answer's own arguments: a message, never a traceback
+        return FAILED + str(error).splitlines()[0].encode() if str(error) else FAILED
+
+
+def unprivileged_user() -> int:
+    """The user id of :data:`UNPRIVILEGED` (65534 where there is no such user)."""
+    try:
+        return pwd.getpwnam(UNPRIVILEGED).pw_uid
+    except KeyError:
+        return 65534
+
+
+def child_library(folder: str) -> list[tuple[str, str]]:
+    """What the child's module path holds, as ``(source, name)``: the wire and the libraries.
+
+    numpy for code, cloudpickle for a notebook's function, and SymPy (with mpmath, which it
+    needs) for steps or a number written as SymPy objects: libraries, none of which holds
+    an answer.
+    """
+    import cloudpickle
+    import mpmath
+    import sympy
+
+    found = [(str(WIRE), "wire.py")]
+    for module in (np, cloudpickle, sympy, mpmath):
+        package = Path(module.__file__).parent
+        found.append((str(package), package.name))
+        # A wheel's own copies of its shared libraries (numpy's OpenBLAS) sit beside it.
+        libraries = package.with_name(package.name + ".libs")
+        if libraries.is_dir():
+            found.append((str(libraries), libraries.name))
+    return found
+
+
+def child_command(folder: str, sandbox: bool, drop_root: bool
+                  ) -> tuple[list[str], str, int]:
+    """The command that starts the child, its working folder as it sees it, and its user.
+
+    The user is the id the child becomes, ``-1`` to stay who it is started as.
+
+    Without a sandbox the child's module path is a folder of links, in ``folder``, to the
+    modules it may load; inside bubblewrap, the same modules bound read-only.
+    """
+    python = os.path.realpath(sys.executable)
+    user = unprivileged_user() if drop_root and os.getuid() == 0 else -1
+    work = os.path.join(folder, "work")
+    os.mkdir(work)
+    if user >= 0:
+        # The user the child becomes must reach its folder (and the links in it), and own
+        # the one it writes in.
+        os.chmod(folder, 0o711)
+        os.chown(work, user, user)
+    if not sandbox:
+        library = os.path.join(folder, "library")
+        os.mkdir(library)
+        for source, name in child_library(folder):
+            os.symlink(source, os.path.join(library, name))
+        return [python, "-I", "-S", str(CHILD), library], work, user
     bwrap = bubblewrap()
     if bwrap is None:
-        return command
-    return [bwrap, *_BWRAP_OPTIONS, "--bind", folder, folder, "--chdir", folder, *command]
+        raise RuntimeError("bubblewrap (bwrap) cannot make a sandbox here")
+    options = [bwrap, *BWRAP_OPTIONS, *(GIVE_UP_ROOT if user >= 0 else ())]
+    for path in visible_system():
+        # Folders above a bound path are made open to all: bubblewrap would copy the
+        # host's, and root's home is closed to the user the child becomes.
+        for parent in reversed(Path(path).parents[:-1]):
+            options += ["--perms", "0755", "--dir", str(parent)]
+        options += ["--ro-bind", path, path]
+    for path in hidden_within(visible_system()):
+        options += ["--tmpfs", path]
+    options += ["--ro-bind", str(CHILD), "/answer/child.py"]
+    for source, name in child_library(folder):
+        options += ["--ro-bind", source, f"/answer/library/{name}"]
+    options += ["--bind", work, "/answer/work", "--chdir", "/answer/work"]
+    return [*options, python, "-I", "-S", "/answer/child.py", "/answer/library"], \
+        "/answer/work", user
 
 
-_BWRAP_OPTIONS = ("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net",
-                  "--unshare-pid", "--die-with-parent")
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+          "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/alternatives")
+"""What of the system the interpreter and its shared libraries need, where it exists."""
+
+
+def visible_system() -> list[str]:
+    """The paths the sandboxed child sees read-only: the system's, and the interpreter's own."""
+    prefix = os.path.realpath(sys.base_prefix)
+    paths = [path for path in SYSTEM if os.path.lexists(path)]
+    if not any(prefix == path or prefix.startswith(path + "/") for path in paths):
+        paths.append(prefix)
+    return paths
+
+
+def hidden_within(roots: list[str]) -> list[str]:
+    """Folders in ``roots`` that hold installed modules, the package among them, to hide.
+
+    Everything on this interpreter's module path but the standard library: site-packages,
+    dist-packages, a project installed in place.
+    """
+    library = os.path.realpath(os.path.dirname(os.__file__))
+    standard = {library, os.path.join(library, "lib-dynload")}
+    import backprop
+
+    candidates = {os.path.realpath(entry) for entry in sys.path if entry}
+    candidates.add(os.path.realpath(Path(backprop.__file__).parent))
+    candidates |= {os.path.realpath(os.path.join(prefix, "lib", name))
+                   for prefix in {sys.base_prefix, sys.prefix, "/usr", "/usr/local"}
+                   for name in ("python3", f"python{sys.version_info[0]}."
+                                           f"{sys.version_info[1]}/site-packages")}
+    return sorted(path for path in candidates
+                  if os.path.isdir(path) and path not in standard
+                  and any(path.startswith(root.rstrip("/") + "/") for root in roots))
+
+
+BWRAP_OPTIONS = ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                 "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+                 "--cap-drop", "ALL", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                 "--dir", "/answer/library")
+"""No network, no other process, no capability; the mounts :func:`child_command` adds."""
+
+GIVE_UP_ROOT = ("--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID")
+"""The two capabilities a child started by root keeps, to become :data:`UNPRIVILEGED`: it
+loses them, and every other, when it does."""
 
 
 @functools.cache
@@ -426,5 +459,6 @@ def bubblewrap() -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return None
-    probe = subprocess.run([bwrap, *_BWRAP_OPTIONS, "true"], capture_output=True, check=False)
+    probe = subprocess.run([bwrap, "--ro-bind", "/", "/", *BWRAP_OPTIONS[:-2], "true"],
+                           capture_output=True, check=False)
     return bwrap if probe.returncode == 0 else None
