@@ -229,3 +229,48 @@ def test_an_answer_leaves_no_process_behind_and_cannot_stop_the_grader(tmp_path,
     assert time.monotonic() - start < 30
     time.sleep(4)
     assert not marker.exists()
+
+
+# Messages that keep the student going.
+
+class Fake:
+    pass
+
+
+def endless(a):
+    import numpy as np
+
+    grown = []
+    while True:
+        grown.append(np.ones(10**6))
+
+
+@pytest.mark.parametrize(
+    ("name", "answer", "message"),
+    [("sigmoid-derivative", endless, "ran out of memory"),
+     ("sigmoid-derivative", lambda a: exit(0), "called exit() or sys.exit()"),
+     ("sigmoid-derivative", lambda a: Fake(), "got a Fake"),
+     ("array-shapes", lambda sizes, N: [((0, 0),) * 5] * (len(sizes) - 1), "item 0, item 0:")],
+    ids=["memory", "exit", "an object of the answer's own", "a nested item"],
+)
+def test_a_message_says_what_happened_in_the_student_s_words(name, answer, message):
+    feedback = exercises.check(name, answer)
+    assert not feedback.passed
+    assert message in feedback.message
+    for internal in ("Returned(", "type_name", "loop that never ends"):
+        assert internal not in feedback.message
+
+
+def test_backprop_check_reads_a_notebook_by_its_tagged_cell(tmp_path, capsys):
+    import json
+
+    cells = [("import numpy as np", []), ("answer = None", ["sigmoid-derivative"]),
+             ("def answer(a):\n    return a * (1 - a)", ["sigmoid-derivative"])]
+    path = tmp_path / "exercises.ipynb"
+    path.write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "source": source, "metadata": {"tags": tags},
+                   "outputs": [], "execution_count": None, "id": str(index)}
+                  for index, (source, tags) in enumerate(cells)]}))
+    assert cli.main(["check", "sigmoid-derivative", str(path)]) == 0
+    assert "correct" in capsys.readouterr().out

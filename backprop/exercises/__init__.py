@@ -41,7 +41,8 @@ references and mistakes), :mod:`~backprop.exercises.code` (checking a function),
 :mod:`~backprop.exercises.steps` (reading and checking a derivation),
 :mod:`~backprop.exercises.reading` (checking a choice or a number),
 :mod:`~backprop.exercises.limits` (the time limit), :mod:`~backprop.exercises.runner` and
-:mod:`~backprop.exercises.child` (the process, with limits, in which an answer runs) and
+:mod:`~backprop.exercises.wire` (the process, with limits, in which an answer runs, and
+what crosses its pipe) and
 :mod:`~backprop.exercises.grading` (a class's submissions, into a grade sheet).
 """
 

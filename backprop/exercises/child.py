@@ -14,6 +14,7 @@ checker sends, writes the answer's value (or the exception it raised) to the pip
 a derivation's steps, or a choice's or a number's value, it sends back once, as text.
 """
 
+import builtins
 import importlib
 import importlib.abc
 import json
@@ -65,7 +66,7 @@ def refused(name: str) -> NoReturn:
 
 
 def stand_ins() -> None:
-    """``backprop.exercises`` as an answer sees it: ``check`` and ``show``, deciding nothing."""
+    """The package as an answer sees it: ``check`` and ``show``, deciding nothing; and exit."""
     package = types.ModuleType("backprop")
     exercises = types.ModuleType("backprop.exercises")
     exercises.check = exercises.check_file = lambda *_, **__: NOT_HERE
@@ -75,6 +76,9 @@ def stand_ins() -> None:
     package.__path__ = []  # a package, so that its other modules are asked for, and refused
     sys.modules.update(zip(HANDED_OUT, (package, exercises), strict=True))
     sys.meta_path.insert(0, PackageRefused())
+    # What the site module would add (the child runs without it): exit() is SystemExit,
+    # which the checker then names.
+    builtins.exit = builtins.quit = sys.exit
 
 
 def give_up_root(user: int) -> None:

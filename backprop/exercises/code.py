@@ -209,7 +209,8 @@ def start_child(
 def _too_slow(exercise: Exercise) -> Feedback:
     return Feedback(False, f"{exercise.title}: not yet. The answer took longer than "
                            f"{limits.TIME_LIMIT:g} s over its examples; look for a loop that "
-                           "never ends, or work done per element that numpy does at once.")
+                           "never ends, a list that grows without end, or work done per "
+                           "element that numpy does at once.")
 
 
 def _check_calls(exercise: Exercise, child: runner.Child, seed: int | None) -> Feedback:
@@ -246,8 +247,10 @@ def _check_calls(exercise: Exercise, child: runner.Child, seed: int | None) -> F
 def _answer_agrees(exercise: Exercise, child: runner.Child, arguments: tuple,
                    failure: dict[str, Any], deadline: float) -> bool:
     """Run the answer on one input; on a disagreement, record why in ``failure``."""
-    # Once an answer has been too slow, every later example fails at once: hypothesis then
-    # shrinks quickly instead of waiting on the answer again.
+    # Once an answer has been too slow, or has run out of memory, every later example fails
+    # at once: hypothesis then shrinks quickly instead of waiting on the answer again.
+    if failure.get("memory"):
+        return False
     if failure.get("slow") or time.monotonic() > deadline:
         failure["slow"] = True
         return False
@@ -260,7 +263,7 @@ def _answer_agrees(exercise: Exercise, child: runner.Child, arguments: tuple,
         return False
     except runner.AnswerError as error:
         failure.update(arguments=arguments, expected=expected, error=str(error),
-                       raised=error.raised,
+                       raised=error.raised, memory=str(error).startswith("MemoryError"),
                        unanswered=str(error).startswith("NotImplementedError"))
         return False
     reason = _compare(expected, received)
@@ -280,7 +283,16 @@ def _code_message(exercise: Exercise, failure: dict[str, Any]) -> str:
         return (f"{exercise.title}: not yet. Replace `raise NotImplementedError` with your "
                 f"answer, a function {exercise.signature}, and run the cell again.")
     # The first line says what went wrong on its own: it is what a class's grade sheet shows.
-    if failure["error"] and failure["raised"]:
+    if failure.get("memory"):
+        lines = [f"{exercise.title}: not yet; your function ran out of memory "
+                 f"({failure['error']}); it may use {runner.MEMORY_LIMIT // 2**30} GiB: look "
+                 "for an array far larger than its input, or a list that grows without "
+                 "end. It ran on this input:"]
+    elif failure["error"] and failure["error"].startswith("SystemExit"):
+        lines = [f"{exercise.title}: not yet; your function called exit() or sys.exit() "
+                 f"({failure['error']}): an answer returns its value and leaves the process "
+                 "running. It ran on this input:"]
+    elif failure["error"] and failure["raised"]:
         lines = [f"{exercise.title}: not yet; your function raised {failure['error']}, on "
                  "this input:"]
     elif failure["error"]:

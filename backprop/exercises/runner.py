@@ -2,7 +2,7 @@
 
 The checker (trusted) draws the inputs, sends each to a child process over a private pipe,
 and reads back what the answer returned (:mod:`backprop.exercises.wire`: numbers and
-structure, nothing unpickled). The child (:mod:`backprop.exercises.child`) is not the
+structure, nothing unpickled). The child (the script ``child.py`` beside this module) is not the
 package: it runs isolated (``python -I -S``), with only numpy, cloudpickle, SymPy and the
 wire on its module path, so no reference answer is in it or within its reach by any import.
 It limits itself before it loads the answer (CPU seconds, address space, file size, new

@@ -2,7 +2,7 @@
 
 This module is the one piece of the package that the child process loads: it imports only
 the standard library and numpy, and holds nothing of the package's (a test keeps it so).
-The child runs :mod:`backprop.exercises.child` as a script, isolated, with this file and
+The child runs ``child.py``, beside this file, as a script, isolated, with this file and
 numpy on its module path and the package nowhere on it.
 
 A message is its length then its bytes (:func:`send`, :func:`receive`). A value is numbers
