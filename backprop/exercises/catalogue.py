@@ -118,11 +118,6 @@ class Exercise:
     result_names : frozenset of str
         For derivations: the names the last step, written as a string, may use: the result's
         own terms (``a``, not ``z``).
-    written_out_is_working : bool
-        For derivations: whether a step that is the result with its names written out
-        counts as working. It does where taking the derivative leads straight to it (the
-        improved sigmoid's A S (1 - tanh^2(S z)) is S (A - a^2/A) with
-        a = A tanh(S z)); elsewhere it is the result in another dress.
     options : tuple of Option
         For a choice: its options, lettered ``a``, ``b``, ... in order.
     key : callable
@@ -150,7 +145,6 @@ class Exercise:
     start_text: str = ""
     names: dict[str, Any] = field(default_factory=dict)
     result_names: frozenset[str] = frozenset()
-    written_out_is_working: bool = False
     options: tuple[Option, ...] = ()
     key: Callable[[], Any] | None = None
     explanation: str | Callable[[], str] = ""
@@ -313,6 +307,9 @@ register(Exercise(
                 "1 - a^2 is the derivative of tanh, not of the sigmoid."),
         Mistake("sign", lambda a: a * (a - 1),
                 "the sign is flipped: the sigmoid increases, so its derivative is positive."),
+        Mistake("plus", lambda a: a * (1 + a),
+                "1 - sigma(z) = e^{-z}/(1 + e^{-z}) is the factor: a (1 - a), which is at "
+                "most 1/4, at a = 1/2."),
     ),
     solution=solutions.sigmoid_derivative,
 ))
@@ -447,6 +444,10 @@ register(Exercise(
         Mistake("transposed", lambda W, X, t: [g.T for g in _reference_backward(W, X, t)],
                 "each gradient has the shape of its weights, (fan_in, fan_out): "
                 "a^(l-1)^T delta^(l), not its transpose."),
+        Mistake("reversed", lambda W, X, t: _reference_backward(W, X, t)[::-1],
+                "the backward pass finds the gradients from the last layer to the first, "
+                "but the list is returned in the weights' order: gradients[l] goes with "
+                "weights[l]."),
     ),
     solution=solutions.backward,
 ))
@@ -469,6 +470,11 @@ register(Exercise(
                 "update the velocity first, then move the weights with the new one."),
         Mistake("sign", lambda W, v, g, lr, m: (W + lr * (g + m * v), g + m * v),
                 "gradient descent moves against the gradient: W - alpha v."),
+        Mistake("descent velocity", lambda W, v, g, lr, m: (W + (m * v - lr * g),
+                                                            m * v - lr * g),
+                "that is the other convention, v = gamma v - alpha g, then W + v: the "
+                "same steps, with the velocity's sign and alpha inside it. The book's "
+                "velocity is v = g + gamma v, then W - alpha v."),
     ),
     solution=solutions.momentum_step,
 ))
@@ -1001,8 +1007,6 @@ register(Exercise(
     start_text=f"diff({_scale_text}*{_tanh_text}, z)",
     names={"z": z, "a": _improved},
     result_names=frozenset({"a"}),
-    # A S (1 - tanh^2(S z)), the chain rule's step, is the result with a written out.
-    written_out_is_working=True,
     mistakes=(
         Mistake("no slope", lambda: _SCALE * (1 - sp.tanh(_SLOPE * z) ** 2),
                 f"the chain rule: d/dz tanh(S z) = S (1 - tanh^2(S z)); the slope S = "

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from backprop.exercises import limits
@@ -282,6 +283,87 @@ def _nonzero_somewhere(residual: sp.Basic) -> bool:
     return False
 
 
+def is_working(text: str, result_text: str, exercise: Exercise) -> bool:
+    """Whether a step before the last shows working, rather than the start or the result.
+
+    A step is working when it differs in form from the start and from the result, and
+    holds neither as a term nor as factors. Each name is read as a symbol that stands for
+    nothing, so that writing a named quantity out as what it stands for (``delta1`` as its
+    sum, ``yhat1`` as its exponentials) changes the form and is working, as are expanding
+    and factoring (``a - a**2`` before ``a*(1 - a)``). SymPy's own evaluation undoes a plus
+    zero or a times one (``(z + 1)/(z + 1)``), and the term and factor tests refuse the
+    result with something added or multiplied in (``delta1*x1 + a1 - 1/(1 + exp(-z1))``,
+    ``a*(1 - a)*a*(1 + exp(-z))``). A derivative still to
+    be taken is working when it is smaller than the start's, the chain rule applied
+    (``(yhat - y)*diff(yhat, z)``), and not the start in other names (``-diff(-a, z)``).
+    """
+    start = exercise.start
+    if isinstance(start, sp.Derivative):
+        size = sp.count_ops(start.expr)
+        if any(sp.count_ops(derivative.expr) >= size
+               for derivative in parse_step(text, exercise.names).atoms(sp.Derivative)):
+            return False
+    plain = {name: sp.Symbol(name) for name in exercise.names}
+    step = parse_step(text, plain)
+    ends = [parse_step(end, plain) for end in (exercise.start_text, result_text)]
+    return not any(step.has(end) or _divides(end, step) or _disguised(step, end)
+                   for end in ends)
+
+
+def _disguised(step: sp.Basic, end: sp.Basic) -> bool:
+    """Whether ``step`` is ``end`` times a hidden one or plus a hidden zero, in its own names.
+
+    ``(yhat1**2 - yhat1*y1)/yhat1`` is ``yhat1 - y1`` with a factor that cancels, and
+    ``delta1*(x1 + 1) - delta1`` is ``delta1*x1`` with terms that cancel; ``a - a**2`` is
+    ``a*(1 - a)`` expanded, and working. A step that brings in a name the end does not use
+    (``y2``, ``z``) writes something out, and is not judged here.
+    """
+    if step.free_symbols - end.free_symbols or sp.simplify(step - end) != 0:
+        return False
+    for part in (step, *sp.Add.make_args(step)):
+        if not sp.gcd(*sp.fraction(part)).is_Number:
+            return True
+    return len(sp.Add.make_args(sp.expand(step))) < _terms(step)
+
+
+def _terms(expression: sp.Basic) -> int:
+    """How many terms expanding ``expression`` writes before like terms are collected."""
+    if expression.is_Add:
+        return sum(_terms(term) for term in expression.args)
+    if expression.is_Mul:
+        return int(np.prod([_terms(factor) for factor in expression.args]))
+    base, exponent = expression.as_base_exp()
+    if base.is_Add and exponent.is_Integer and exponent > 0:
+        return _terms(base) ** int(exponent)
+    return 1
+
+
+def _powers(expression: sp.Basic) -> dict[sp.Basic, sp.Basic]:
+    powers: dict[sp.Basic, sp.Basic] = {}
+    for factor in sp.Mul.make_args(expression):
+        base, exponent = factor.as_base_exp()
+        powers[base] = powers.get(base, sp.S.Zero) + exponent
+    return powers
+
+
+def _divides(end: sp.Basic, step: sp.Basic) -> bool:
+    """Whether every factor of ``end`` is a factor of ``step``, at least as often.
+
+    Then ``step`` is ``end`` times a rest, such as ``a*(1 + exp(-z))`` in
+    ``a**2*(1 - a)*(1 + exp(-z))``.
+    """
+    have = _powers(step)
+    for base, exponent in _powers(end).items():
+        if base.is_Number:
+            continue
+        found = have.get(base, sp.S.Zero)
+        if not (exponent.is_Number and found.is_Number):
+            return False
+        if (exponent > 0 and found < exponent) or (exponent < 0 and found > exponent):
+            return False
+    return True
+
+
 def check_derivation(exercise: Exercise, answer: Any) -> Feedback:
     """Check a list of steps: readable, each equal to the last, with working shown."""
     if isinstance(answer, str | sp.Basic) or not isinstance(answer, Sequence):
@@ -402,20 +484,11 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
             return Feedback(False, f"{title}: not yet. Every step follows, but the last still "
                                    f"uses {', '.join(sorted(extra))}: write the result in "
                                    f"terms of {', '.join(sorted(exercise.result_names))}.")
-    # Working is a step before the last that is not a derivative still to be taken, nor the
-    # result with its names written out, nor the result rewritten by algebra alone: with
-    # every name a symbol that stands for nothing, a1*(a1 - y1)/a1 is still a1 - y1, and
-    # exp(-z)/(1 + exp(-z))**2 is not a*(1 - a).
-    plain = {name: sp.Symbol(name) for name in names}
-    result = parse_step(last, plain)
-    between = [text for step, text in zip(steps[:-1], texts[:-1], strict=True)
-               if not step.has(sp.Derivative)
-               and (exercise.written_out_is_working or step != exercise.result)
-               and sp.simplify(parse_step(text, plain) - result) != 0]
-    if not between:
+    if not any(is_working(text, last, exercise) for text in texts[:-1]):
         return Feedback(False, f"{title}: not yet. Show your working: write at least one "
-                               "step between the start and the result that is more than "
-                               "the result rearranged, each one expression that SymPy can "
-                               "check against the one before.")
+                               "step between the start and the result that differs from "
+                               "both in form: take a derivative, write a name out as what "
+                               "it stands for, expand or factor. The start or the result "
+                               "again, reordered, times 1 or plus 0, is not working.")
     return Feedback(True, f"{title}: {len(steps)} steps follow, from the start to the "
                           "result.")
