@@ -11,7 +11,9 @@
     backprop exercises
     backprop check NAME FILE [--timeout 60]
     backprop grade SUBMISSION... --output grades.csv [--exercises NAME...]
+                                 [--points points.toml] [--update] [--seed S]
                                  [--jobs J | --dask ADDRESS] [--quiet]
+    backprop grade --gradescope DIR [--exercises NAME...] [--points points.toml]
 
 Runs go to worker processes (``--jobs``, every core by default) or to a Dask cluster
 (``--dask tcp://HOST:PORT``, the ``cluster`` extra); this process alone writes the results
@@ -202,21 +204,34 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=_positive_int, default=60,
                        help="seconds the file may take to run and load (default 60)")
     grade = commands.add_parser(
-        "grade", help="grade a class's submissions into a CSV and a feedback file each",
+        "grade", help="grade a class's submissions into a gradebook and feedback files",
         description="Grade every exercise for every student. A submission is a student's "
                     ".py file (a function, list of steps or value per exercise, named after it "
                     "with _ for -), filled-in exercise notebook (.ipynb) or folder of these, the "
-                    "student named by its stem. Writes OUTPUT (student, exercise, passed, "
-                    "message) and STUDENT.md beside it for each student. Every answer runs "
-                    "in a child process with limits, as for backprop check, which is NOT a "
-                    "sandbox without bubblewrap.")
-    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", type=Path,
+                    "student named by its stem. Writes OUTPUT (student, exercise, points, "
+                    "max_points, passed, message, seed) and beside it gradebook.csv (a column "
+                    "per exercise), canvas.csv, moodle.csv, summary.md, summary.png and "
+                    "STUDENT.md for each student. Every answer runs in a child process with "
+                    "limits inside bubblewrap; grading refuses to start without it unless "
+                    "told --no-sandbox.")
+    grade.add_argument("submissions", nargs="*", metavar="SUBMISSION", type=Path,
                        help="a student's .py file, .ipynb notebook or folder")
-    grade.add_argument("--output", type=Path, required=True,
-                       help="the CSV to write (its folder gets the feedback files)")
+    grade.add_argument("--output", type=Path,
+                       help="the grade sheet to write, a .csv (its folder gets the other "
+                            "files); needed unless --gradescope")
     grade.add_argument("--exercises", nargs="+", metavar="NAME",
                        help="grade these exercises only (default all; see backprop "
                             "exercises)")
+    grade.add_argument("--points", type=Path, metavar="TOML",
+                       help="a TOML file whose [points] table gives exercises their points "
+                            "(default: code 3, a derivation 2, a choice or a number 1)")
+    grade.add_argument("--update", action="store_true",
+                       help="grade only the SUBMISSIONs given and merge them into OUTPUT's "
+                            "files, keeping the other students' rows")
+    grade.add_argument("--gradescope", type=Path, metavar="DIR",
+                       help="write a Gradescope autograder (setup.sh, run_autograder) into "
+                            "DIR instead of grading: it grades /autograder/submission with "
+                            "these --exercises and --points")
     grade.add_argument("--seed", type=_seed, default=None,
                        help="draw the code answers' inputs from this seed, as a grade sheet's "
                             "seed column records it, to grade again exactly (default: a "
@@ -370,28 +385,65 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _grade(arguments: argparse.Namespace) -> int:
-    from backprop.exercises import EXERCISES, grading
+    from backprop.exercises import EXERCISES, gradebook, grading
 
     for name in arguments.exercises or ():
         if name not in EXERCISES:
             raise UsageError(f"unknown exercise {name!r}; backprop exercises lists them")
+    points = (_options(lambda: gradebook.read_points(arguments.points))
+              if arguments.points else None)
+    exercises = list(arguments.exercises or EXERCISES)
+    if arguments.gradescope:
+        return _gradescope(arguments, exercises, points)
     output = arguments.output
+    if output is None or not arguments.submissions:
+        raise UsageError("give the submissions to grade and --output, the grade sheet to "
+                         "write (or --gradescope DIR to write an autograder)")
     if output.suffix != ".csv":
         raise UsageError(f"--output {output} is not a .csv file: give the grade sheet's name, "
                          "such as grades/grades.csv")
     folder = output.parent
+    old = []
+    if arguments.update:
+        if not output.is_file():
+            raise UsageError(f"--update merges into {output}, which does not exist: grade the "
+                             "class without --update first")
+        old = _options(lambda: gradebook.read_sheet(output))
+        _options(lambda: gradebook.check_same(old, exercises,
+                                              gradebook.points_of(exercises, points)))
     submissions = _options(lambda: grading.collect(arguments.submissions, ignore=folder))
     store.check_writable(folder, "the grades' folder", "give another --output")
-    grades = grading.grade_all(submissions, arguments.exercises, jobs=arguments.jobs,
+    grades = grading.grade_all(submissions, exercises, jobs=arguments.jobs,
                                dask=arguments.dask, progress=_progress(arguments),
-                               seed=arguments.seed, sandbox=not arguments.no_sandbox)
-    feedback = grading.write_grades(grades, output)
-    passed = sum(row.passed for row in grades)
-    students = len(feedback)
-    print(f"Graded {students} {'student' if students == 1 else 'students'}: {passed} of "
-          f"{len(grades)} answers passed, inputs drawn from seed {grades[0].seed} (--seed "
-          f"{grades[0].seed} grades the same way again). Grades in {output}; each student's "
-          f"feedback beside it, as in {feedback[0]}.")
+                               seed=arguments.seed, sandbox=not arguments.no_sandbox,
+                               points=points)
+    seed = grades[0].seed
+    if arguments.update:
+        grades = gradebook.merged(old, grades)
+    gradebook.write(grades, output, [submission.student for submission in submissions])
+    graded = len(submissions)
+    print(gradebook.summary_markdown(grades))
+    print(f"Graded {graded} {'student' if graded == 1 else 'students'}, inputs drawn from "
+          f"seed {seed} (--seed {seed} grades the same way again). The sheet is {output}; "
+          f"beside it gradebook.csv, canvas.csv, moodle.csv, summary.md and each student's "
+          f"feedback, as in {folder / submissions[0].student}.md.")
+    return 0
+
+
+def _gradescope(arguments: argparse.Namespace, exercises: list[str],
+                points: dict[str, float] | None) -> int:
+    from backprop.exercises import gradescope
+
+    if arguments.submissions or arguments.output or arguments.update:
+        raise UsageError("--gradescope writes an autograder and grades nothing: give it no "
+                         "submissions, --output or --update")
+    folder = arguments.gradescope
+    store.check_writable(folder, "the autograder's folder", "give another --gradescope")
+    written = gradescope.write_autograder(folder, exercises, points)
+    print(f"Wrote a Gradescope autograder of {len(exercises)} exercises into {folder}: "
+          f"{', '.join(path.name for path in written)}. Zip the folder's contents (cd "
+          f"{folder} && zip -r ../autograder.zip .) and upload it as the assignment's "
+          "autograder.")
     return 0
 
 

@@ -386,3 +386,40 @@ def _colours(count: int) -> list[str]:
 
 def _cividis(count: int) -> list[tuple[float, ...]]:
     return [colormaps["cividis"](value) for value in np.linspace(0, 0.9, count)]
+
+
+def plot_class(
+    exercises: Sequence[str], passed: Sequence[float], totals: Sequence[float],
+    maximum: float,
+) -> Figure:
+    """A class at a glance: the share who passed each exercise, and a histogram of totals.
+
+    Parameters
+    ----------
+    exercises : sequence of str
+        The exercises' names, drawn top to bottom in this order.
+    passed : sequence of float
+        The share of the students who passed each, from 0 to 1.
+    totals : sequence of float
+        Each student's total points.
+    maximum : float
+        The most points a student could earn.
+    """
+    figure = Figure(figsize=(9, 0.25 * len(exercises) + 2), layout="constrained")
+    rates, histogram = figure.subplots(1, 2, width_ratios=(3, 2))
+    rows = np.arange(len(exercises))
+    rates.barh(rows, np.asarray(passed, dtype=float) * 100, color=OKABE_ITO[1])
+    rates.set_yticks(rows, list(exercises), fontsize=8)
+    rates.invert_yaxis()
+    rates.set_xlim(0, 100)
+    rates.set_xlabel("students who passed (%)")
+    rates.set_title("Each exercise")
+    edges = np.linspace(0, maximum, min(11, int(maximum) + 1) if maximum >= 1 else 2)
+    histogram.hist(np.asarray(totals, dtype=float), bins=edges, color=OKABE_ITO[2],
+                   edgecolor="black")
+    histogram.set_xlim(0, maximum)
+    histogram.set_xlabel(f"total points (of {maximum:g})")
+    histogram.set_ylabel("students")
+    histogram.yaxis.get_major_locator().set_params(integer=True)
+    histogram.set_title(f"Totals of {len(totals)} students")
+    return figure

@@ -109,6 +109,26 @@ def test_the_child_imports_nothing_of_the_package():
         assert imported - set(sys.stdlib_module_names) - {"__future__"} <= allowed, name
 
 
+def test_a_reply_that_would_inflate_is_refused_unread():
+    # A child that writes its own reply could send a few kilobytes that deflate to
+    # gigabytes in the checker; encode never compresses, so decode reads nothing that is.
+    import io
+    import json
+    import struct
+
+    from backprop.exercises import wire
+
+    honest = wire.encode(np.zeros(1000))
+    assert wire.decode(honest).shape == (1000,)
+    header = json.dumps({"t": "array", "index": 0, "scalar": False}).encode()
+    archive = io.BytesIO()
+    np.savez_compressed(archive, np.zeros(10**7))
+    bomb = struct.pack(">I", len(header)) + header + archive.getvalue()
+    assert len(bomb) < 10**6
+    with pytest.raises(ValueError, match="unreadable data"):
+        wire.decode(bomb)
+
+
 @SANDBOX
 def test_a_submission_cannot_read_another_student_s(tmp_path):
     alice = tmp_path / "alice.py"

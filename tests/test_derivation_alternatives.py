@@ -102,6 +102,7 @@ CHEATS = {
         "the start in other names": ["-diff(-a, z)", "a*(1 - a)"],
         "plus a name minus its meaning": [f"a*(1 - a) + a - {SIGMOID}", "a*(1 - a)"],
         "times a name over its meaning": [f"a*(1 - a)*a/({SIGMOID})", "a*(1 - a)"],
+        "times z/z in a name the result does not use": ["(a*z - a**2*z)/z", "a*(1 - a)"],
         "the result alone": ["a*(1 - a)"],
     },
     "derive-output-delta": {

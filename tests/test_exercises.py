@@ -138,6 +138,7 @@ MALICIOUS = [
     "exp(z, z)",
     "a; import os",
     "x" * 3000,
+    "1e309",
 ]
 
 
@@ -728,7 +729,7 @@ def test_a_reading_is_accepted_in_every_exact_form(name, answer):
      ("effective-learning-rate", "1/0", "not a finite number"),
      ("effective-learning-rate", "log(0)", "not a finite number"),
      ("effective-learning-rate", "sqrt(-1)", "not a real number"),
-     ("effective-learning-rate", float("nan"), "'nan' is not a name here"),
+     ("effective-learning-rate", float("nan"), "The answer is nan, not a finite number"),
      ("effective-learning-rate", 10**5000, "got int"),
      ("effective-learning-rate", "9" * 5000, "longer than 1,000 characters"),
      ("effective-learning-rate", "(" * 300 + "1" + ")" * 300,
@@ -882,3 +883,10 @@ def test_delta_norms_measure_the_mean_delta_as_the_chapter_does():
     np.testing.assert_allclose(EXERCISES["delta-norms"].reference(weights, X, targets),
                                expected)
     assert losses.cross_entropy_delta is not None
+
+
+@pytest.mark.parametrize("answer", ["1e309", 1e309], ids=["text", "float"])
+def test_a_number_too_large_for_a_float_is_told_so(answer):
+    feedback = check("effective-learning-rate", answer)
+    assert not feedback.passed
+    assert "too large a number" in feedback.message or "not a finite number" in feedback.message

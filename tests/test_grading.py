@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop import cli, exercises
-from backprop.exercises import EXERCISES, grading
+from backprop.exercises import EXERCISES, gradebook, grading
+from backprop.exercises.gradebook import Grade
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -62,7 +63,8 @@ def test_a_class_of_python_files_is_graded_into_the_csv_and_feedback(tmp_path, c
     assert code == 0
     with output.open(newline="") as file:
         rows = list(csv.DictReader(file))
-    assert list(rows[0]) == ["student", "exercise", "passed", "message", "seed"]
+    assert list(rows[0]) == ["student", "exercise", "points", "max_points", "passed",
+                             "message", "seed"]
     table = {(row["student"], row["exercise"]): row for row in rows}
     assert len(table) == len(rows) == 6
     assert table["alice", "softmax"]["passed"] == "true"
@@ -71,8 +73,9 @@ def test_a_class_of_python_files_is_graded_into_the_csv_and_feedback(tmp_path, c
     assert "Show your working" in table["bob", "derive-sigmoid-derivative"]["message"]
     assert "expected ':', line 1" in table["carol", "softmax"]["message"]
     assert sorted(p.name for p in output.parent.iterdir()) == [
-        "alice.md", "bob.md", "carol.md", "grades.csv"]
-    assert "Graded 3 students: 2 of 6 answers passed" in capsys.readouterr().out
+        "alice.md", "bob.md", "canvas.csv", "carol.md", "gradebook.csv", "grades.csv",
+        "moodle.csv", "summary.md", "summary.png"]
+    assert "Graded 3 students, inputs drawn from seed" in capsys.readouterr().out
 
 
 def test_an_exercise_not_answered_says_no_answer():
@@ -80,15 +83,10 @@ def test_an_exercise_not_answered_says_no_answer():
     grades = by_exercise(grading.grade_submission(submission, CHOSEN))
     assert grades["softmax"].passed
     assert not grades["sigmoid-derivative"].passed
-    assert grades["sigmoid-derivative"].message == grading.NO_ANSWER
-
-
-def test_the_message_in_the_csv_is_the_feedback_s_first_line_unwrapped(tmp_path):
-    grades = [grading.Grade("eve", "softmax", False, "x " * 80 + "\nsecond line")]
-    grading.write_grades(grades, tmp_path / "grades.csv")
-    with (tmp_path / "grades.csv").open(newline="") as file:
-        [row] = list(csv.DictReader(file))
-    assert row["message"] == "x " * 80
+    assert grades["sigmoid-derivative"].message == (
+        "The sigmoid's derivative from its output: no answer. The submission defines no "
+        "sigmoid_derivative "
+        "and tags no notebook cell sigmoid-derivative.")
 
 
 def test_a_filled_in_notebook_is_graded_by_its_tagged_cells():
@@ -131,7 +129,7 @@ def test_a_folder_is_one_student_whose_answer_twice_is_refused(tmp_path):
     assert submission.student == "hal"
     grades = by_exercise(grading.grade_submission(submission, CHOSEN[:2]))
     assert grades["derive-sigmoid-derivative"].passed
-    assert grades["softmax"].message.startswith("answered 2 times")
+    assert grades["softmax"].message.startswith("The softmax: answered 2 times")
 
 
 @pytest.mark.parametrize(("name", "text", "message"), [
@@ -286,7 +284,7 @@ def test_grading_again_with_the_same_pattern_grades_the_same_class(tmp_path, cap
         arguments = [str(path) for path in sorted(tmp_path.iterdir())]
         assert cli.main(["grade", *arguments, "--output", str(tmp_path / "grades.csv"),
                          "--exercises", "softmax", "--jobs", "1", "--quiet"]) == 0
-    assert "Graded 1 student: 1 of 1" in capsys.readouterr().out.splitlines()[-1]
+    assert "Graded 1 student, inputs" in capsys.readouterr().out.splitlines()[-1]
 
 
 def test_the_output_must_be_a_csv_file(tmp_path, capsys):
@@ -309,15 +307,15 @@ def test_a_grades_folder_that_cannot_be_written_is_one_line_before_any_grading(
 
 def test_a_name_from_a_file_never_becomes_a_formula_or_a_second_line(tmp_path):
     student = grading.student_name('=HYPERLINK("x")\nmallory')
-    grading.write_grades([grading.Grade(student, "softmax", False, "-1 is wrong")],
-                         tmp_path / "grades.csv")
+    gradebook.write([Grade(student, "softmax", False, "-1 is wrong", None, 0, 3)],
+                    tmp_path / "grades.csv")
     lines = (tmp_path / "grades.csv").read_text().splitlines()
-    assert lines[1] == """"'=HYPERLINK(""x"")?mallory",softmax,false,'-1 is wrong,"""
+    assert lines[1] == """"'=HYPERLINK(""x"")?mallory",softmax,0,3,false,'-1 is wrong,"""
 
 
 def test_the_grades_are_readable_as_any_other_file(tmp_path):
-    grading.write_grades([grading.Grade("uma", "softmax", True, "correct")],
-                         tmp_path / "grades.csv")
+    gradebook.write([Grade("uma", "softmax", True, "correct", None, 3, 3)],
+                    tmp_path / "grades.csv")
     mask = os.umask(0)
     os.umask(mask)
     for path in tmp_path.iterdir():

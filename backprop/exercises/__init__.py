@@ -42,8 +42,10 @@ references and mistakes), :mod:`~backprop.exercises.code` (checking a function),
 :mod:`~backprop.exercises.reading` (checking a choice or a number),
 :mod:`~backprop.exercises.limits` (the time limit), :mod:`~backprop.exercises.runner` and
 :mod:`~backprop.exercises.wire` (the process, with limits, in which an answer runs, and
-what crosses its pipe) and
-:mod:`~backprop.exercises.grading` (a class's submissions, into a grade sheet).
+what crosses its pipe),
+:mod:`~backprop.exercises.grading` (a class's submissions, judged),
+:mod:`~backprop.exercises.gradebook` (points, a gradebook, a course site's files) and
+:mod:`~backprop.exercises.gradescope` (a Gradescope autograder).
 """
 
 from __future__ import annotations

@@ -40,10 +40,22 @@ WIDTH = 78
 
 @dataclass(frozen=True)
 class Feedback:
-    """The outcome of :func:`check`: whether the answer passed, and what to tell the student."""
+    """The outcome of :func:`check`: whether the answer passed, and what to tell the student.
+
+    ``credit`` is the share of the exercise's points a code answer that did not pass still
+    earns, by its cases (:attr:`Exercise.cases`); ``None`` means all or nothing.
+    """
 
     passed: bool
     message: str
+    credit: float | None = None
+
+    @property
+    def share(self) -> float:
+        """The share of the exercise's points earned: ``credit``, else all or nothing."""
+        if self.credit is not None:
+            return self.credit
+        return 1.0 if self.passed else 0.0
 
     def __str__(self) -> str:
         # Prose is wrapped to fit a notebook's output; indented lines (arrays) are kept.
@@ -52,6 +64,21 @@ class Feedback:
             else textwrap.fill(line, WIDTH, break_on_hyphens=False)
             for line in self.message.splitlines()
         )
+
+
+@dataclass(frozen=True)
+class Case:
+    """A part of a code answer's points (:attr:`Exercise.cases`): its name and its share."""
+
+    name: str
+    share: float
+
+
+SHAPES_SHARE = 1 / 3
+"""The share of a code exercise's points for the right types and shapes on every input."""
+
+TYPICAL_SHARE = 1 / 3
+"""The share more, where an exercise has extreme inputs, for every typical input's values."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,10 @@ class Option:
 
 LETTERS = "abcdefgh"
 """The letters of a choice's options, in order."""
+
+DEFAULT_POINTS = {"code": 3, "derivation": 2, "choice": 1, "number": 1}
+"""An exercise's points by its kind, unless a teacher gives others: a function to write and
+test is worth the most, a derivation proved step by step next, a value read off one."""
 
 READINGS = ("choice", "number")
 """The kinds of exercise whose answer is a value, not code: a letter, or a number."""
@@ -129,6 +160,9 @@ class Exercise:
     solution : object
         A reference answer: a function, a list of steps, or a number as a student writes
         it (a choice's is its key).
+    typical : callable, optional
+        For code with extreme inputs: whether an input (the arguments) is a typical one,
+        for the answer's partial credit (:attr:`cases`).
     """
 
     name: str
@@ -149,6 +183,27 @@ class Exercise:
     key: Callable[[], Any] | None = None
     explanation: str | Callable[[], str] = ""
     solution: Any = None
+    typical: Callable[..., bool] | None = None
+
+    @property
+    def cases(self) -> tuple[Case, ...]:
+        r"""For code: the parts of its points an answer earns, each with the ones before it.
+
+        A code answer that agrees with the reference on every input earns all its points.
+        One that does not earns :data:`SHAPES_SHARE` if it returns the right types and
+        shapes on every input drawn, and where the exercise tells ``typical`` inputs from
+        extreme ones (logits of :math:`\pm 10^3`, say), :data:`TYPICAL_SHARE` more if its
+        values are right on every typical input. A derivation, a choice or a number earns
+        all or nothing.
+        """
+        if self.kind != "code":
+            return ()
+        if self.typical is None:
+            return (Case("the right shapes", SHAPES_SHARE),
+                    Case("every value", 1 - SHAPES_SHARE))
+        return (Case("the right shapes", SHAPES_SHARE),
+                Case("the values on typical inputs", TYPICAL_SHARE),
+                Case("the values on extreme inputs", 1 - SHAPES_SHARE - TYPICAL_SHARE))
 
     def answer(self) -> Any:
         """The reference answer as a student gives it (a choice's letter is computed)."""
@@ -197,18 +252,17 @@ def _logits(bound: float = 1e3):
                   elements=st.floats(-bound, bound))
 
 
-def _labelled(draw, bound: float = 30.0):
+def _targets_and_outputs(bound: float = 30.0):
     st, _ = _strategies()
-    z = draw(_logits(bound))
-    labels = draw(st.lists(st.integers(0, z.shape[1] - 1), min_size=z.shape[0],
-                           max_size=z.shape[0]))
-    targets = np.eye(z.shape[1])[labels]
-    return targets, activations.softmax(z)
 
+    @st.composite
+    def draw_inputs(draw):
+        z = draw(_logits(bound))
+        labels = draw(st.lists(st.integers(0, z.shape[1] - 1), min_size=z.shape[0],
+                               max_size=z.shape[0]))
+        return np.eye(z.shape[1])[labels], activations.softmax(z)
 
-def _targets_and_outputs():
-    st, _ = _strategies()
-    return st.composite(lambda draw: _labelled(draw))()
+    return draw_inputs()
 
 
 def _one_hot_inputs():
@@ -347,6 +401,8 @@ register(Exercise(
     signature="f(z)",
     reference=activations.softmax,
     inputs=lambda: _strategies()[0].tuples(_logits()),
+    # e^z overflows float32 from z = 89 and float64 from z = 710: 100 and more is extreme.
+    typical=lambda z: bool(np.abs(z).max(initial=0.0) < 100),
     mistakes=(
         Mistake("no shift", lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
                 "e^z overflows for z > 709: subtract each row's largest logit first."),

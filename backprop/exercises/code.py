@@ -235,13 +235,68 @@ def _check_calls(exercise: Exercise, child: runner.Child, seed: int | None) -> F
     except AssertionError:
         if failure.get("slow"):
             return _too_slow(exercise)
-        return Feedback(False, _code_message(exercise, failure))
+        message = _code_message(exercise, failure)
+        credit = _credit(exercise, child, seed, failure)
+        if credit:
+            earned = [case.name for case in exercise.cases[: len(credit)]]
+            message += (f"\nCredit: {_fraction(sum(credit))} of the points, for "
+                        f"{' and '.join(earned)}.")
+        return Feedback(False, message, sum(credit))
     except Exception as error:
         return Feedback(False, f"{exercise.title}: the answer could not be checked "
                                f"({type(error).__name__}); does it give the same result for "
                                "the same input every time?")
     return Feedback(True, f"{exercise.title}: correct on {EXAMPLES} generated inputs, "
                           "extreme values included.")
+
+
+def _credit(exercise: Exercise, child: runner.Child, seed: int | None,
+            failure: dict[str, Any]) -> list[float]:
+    """The shares of the cases a wrong answer still earns, in order (:attr:`Exercise.cases`).
+
+    The shrunk failure and the inputs the check saw are judged with :data:`EXAMPLES` more,
+    drawn from the same seed without shrinking, so that each case is judged on typical and
+    extreme inputs alike. An answer that raised, ran out of time or memory earns nothing.
+    """
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as seeded
+
+    if failure.get("error") or failure.get("memory") or not exercise.cases:
+        return []
+    seen = list(failure.get("seen", []))
+    child.deadline = time.monotonic() + limits.TIME_LIMIT
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=seed is None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.generate],
+              print_blob=False)
+    @given(exercise.inputs())
+    def judge(arguments: tuple) -> None:
+        expected = _call(exercise.reference, arguments)
+        seen.append((arguments, _compare(expected, child.call(arguments))))
+
+    if seed is not None:
+        judge = seeded(seed)(judge)
+    try:
+        judge()
+    except Exception:  # the answer timed out, died or raised: it earns nothing more
+        return []
+    if any(reason and reason not in VALUE_REASONS for _, reason in seen):
+        return []
+    shares = [case.share for case in exercise.cases]
+    if exercise.typical is None or any(
+            reason and exercise.typical(*arguments) for arguments, reason in seen):
+        return shares[:1]
+    return shares[:2]
+
+
+VALUE_REASONS = frozenset({"the values differ", "the answer holds NaN or infinite values"})
+"""Why an answer of the right types and shapes is wrong: its values."""
+
+
+def _fraction(share: float) -> str:
+    from fractions import Fraction
+
+    return str(Fraction(share).limit_denominator(12))
 
 
 def _answer_agrees(exercise: Exercise, child: runner.Child, arguments: tuple,
@@ -267,6 +322,7 @@ def _answer_agrees(exercise: Exercise, child: runner.Child, arguments: tuple,
                        unanswered=str(error).startswith("NotImplementedError"))
         return False
     reason = _compare(expected, received)
+    failure.setdefault("seen", []).append((arguments, reason))
     if reason:
         failure.update(arguments=arguments, expected=expected, received=received,
                        reason=reason, error=None)

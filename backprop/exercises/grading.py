@@ -1,4 +1,4 @@
-"""Grading a class: every student's answers to every exercise, into a CSV and feedback files.
+"""Grading a class: every student's answers to every exercise, judged and given points.
 
 A submission is a student's file or folder, the student named by its stem:
 
@@ -18,30 +18,30 @@ where the grader is root, and is judged by the process that grades. Without bubb
 answer could read the teacher's files and the other submissions and signal the grader, so a
 grading run refuses to start unless told ``sandbox=False`` (``--no-sandbox``).
 
-Every grading run draws its code answers' inputs from a fresh seed (:data:`Grade.seed`), so
-that no answer can know them in advance; the same seed draws the same inputs again.
-An exercise a submission does not answer, answers twice, or cannot run is a row that says
-so, never a crash. Students are graded in parallel by the package's own sweep machinery
-(:func:`backprop.parallel.compute`).
+Every grading run draws its code answers' inputs from a fresh seed (recorded in each
+:class:`~backprop.exercises.gradebook.Grade`), so that no answer can know them in advance;
+the same seed draws the same inputs again. An exercise a submission does not answer,
+answers twice, or cannot run is a row that says so, never a crash. Students are graded in
+parallel by the package's own sweep machinery (:func:`backprop.parallel.compute`), and
+:mod:`backprop.exercises.gradebook` writes the grades as a teacher's files.
 """
 
 from __future__ import annotations
 
 import ast
-import csv
 import hashlib
-import io
 import json
 import os
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from backprop import parallel, store
+from backprop import parallel
 from backprop.exercises import ANSWER_NAMES, EXERCISES, Feedback, check_source
 from backprop.exercises.code import STARTUP
+from backprop.exercises.gradebook import Grade, judged, points_of
 from backprop.exercises.runner import MAX_CODE, bubblewrap, read_code
 from backprop.progress import bar
 
@@ -73,26 +73,13 @@ NO_SANDBOX = ("bubblewrap (Debian's bwrap) cannot make a sandbox here, and witho
 
 
 @dataclass(frozen=True)
-class Grade:
-    """One row of the grade sheet: a student's answer to one exercise, judged.
-
-    ``seed`` is the grading run's: with it, :func:`grade` draws the same inputs again.
-    """
-
-    student: str
-    exercise: str
-    passed: bool
-    message: str
-    seed: int | None = None
-
-
-@dataclass(frozen=True)
 class Run:
-    """What every worker of a grading run shares: the exercises, the seed, the sandbox."""
+    """What every worker of a grading run shares: exercises, points, seed and sandbox."""
 
     exercises: tuple[str, ...]
     seed: int | None
     sandbox: bool | None
+    points: tuple[float, ...] = ()
 
 
 def exercise_seed(seed: int | None, exercise: str) -> int | None:
@@ -151,7 +138,8 @@ def _grades_own(path: Path, folder: Path) -> bool:
     # The grades' folder, or the sheet and feedback files in it: a teacher who grades again
     # with the same shell pattern (submissions/*) gets the same class.
     resolved = path.resolve()
-    return resolved == folder or (resolved.parent == folder and path.suffix in (".csv", ".md"))
+    return resolved == folder or (resolved.parent == folder
+                                  and path.suffix in (".csv", ".md", ".png"))
 
 
 def student_name(stem: str) -> str:
@@ -327,46 +315,49 @@ def python_of(source: str) -> str:
 
 def grade_submission(
     submission: Submission, exercises: Sequence[str], seed: int | None = None,
-    sandbox: bool | None = None,
+    sandbox: bool | None = None, points: Sequence[float] | None = None,
 ) -> list[Grade]:
     """Every exercise of ``exercises`` for one student: each answer checked, or why not.
 
     Code answers are called on the inputs ``seed`` draws (:func:`exercise_seed`), or on
     fixed ones without; ``sandbox`` is :class:`backprop.exercises.runner.Child`'s, and each
-    child gives up root.
+    child gives up root. Each exercise is worth ``points`` (in order), by default its
+    kind's (:func:`backprop.exercises.gradebook.points_of`).
     """
+    worth = list(points_of(exercises).values()) if not points else list(points)
     answers, problems = find_answers(submission, exercises)
     grades = []
-    for name in exercises:
-        found = answers[name]
-        if not found:
-            message = NO_ANSWER + (f" ({'; '.join(problems)})" if problems else "")
-            grades.append(Grade(submission.student, name, False, message, seed))
-            continue
-        if len(found) > 1:
-            places = ", ".join(answer.where for answer in found)
-            grades.append(Grade(submission.student, name, False,
-                                f"answered {len(found)} times, in {places}: keep one answer "
-                                "per exercise (is this folder a class? Then grade each "
-                                "student's file or folder: backprop grade FOLDER/*)", seed))
-            continue
-        answer = found[0]
-        try:
-            feedback = check_source(EXERCISES[name], list(answer.cells), answer.name,
-                                    STARTUP, fresh=answer.fresh,
-                                    seed=exercise_seed(seed, name), sandbox=sandbox,
-                                    drop_root=True)
-        except Exception as error:  # a class's sheet is never lost to one answer
-            feedback = Feedback(False, f"the answer could not be checked "
-                                       f"({type(error).__name__}: {str(error)[:200]})")
-        grades.append(Grade(submission.student, name, feedback.passed, feedback.message,
-                            seed))
+    for name, max_points in zip(exercises, worth, strict=True):
+        feedback = _judged(name, answers[name], problems, seed, sandbox)
+        grades.append(judged(submission.student, name, feedback, seed, max_points))
     return grades
+
+
+def _judged(name: str, found: list[Answer], problems: list[str], seed: int | None,
+            sandbox: bool | None) -> Feedback:
+    title = EXERCISES[name].title
+    if not found:
+        unread = f" Some files could not be read: {'; '.join(problems)}." if problems else ""
+        return Feedback(False, f"{title}: {NO_ANSWER}. The submission defines no "
+                               f"{identifier(name)} and tags no notebook cell {name}.{unread}")
+    if len(found) > 1:
+        places = ", ".join(answer.where for answer in found)
+        return Feedback(False, f"{title}: answered {len(found)} times, in {places}. Keep one "
+                               "answer per exercise (is this folder a class? Then grade each "
+                               "student's file or folder: backprop grade FOLDER/*).")
+    answer = found[0]
+    try:
+        return check_source(EXERCISES[name], list(answer.cells), answer.name, STARTUP,
+                            fresh=answer.fresh, seed=exercise_seed(seed, name),
+                            sandbox=sandbox, drop_root=True)
+    except Exception as error:  # a class's sheet is never lost to one answer
+        return Feedback(False, f"{title}: the answer could not be checked "
+                               f"({type(error).__name__}: {str(error)[:200]}).")
 
 
 def graded(submission: Submission, run: Run) -> list[Grade]:
     """:func:`grade_submission` in a run: importable by name, for the sweep's workers."""
-    return grade_submission(submission, run.exercises, run.seed, run.sandbox)
+    return grade_submission(submission, run.exercises, run.seed, run.sandbox, run.points)
 
 
 def grade(
@@ -379,6 +370,7 @@ def grade(
     progress: bool = False,
     seed: int | None = None,
     sandbox: bool | None = True,
+    points: Mapping[str, float] | None = None,
 ) -> list[Grade]:
     """Grade every submission at ``paths`` on ``exercises`` (all of them by default).
 
@@ -402,6 +394,10 @@ def grade(
     sandbox : bool, optional
         Run every answer inside bubblewrap (the default); ``False`` runs them without, with
         the risks :data:`NO_SANDBOX` names; ``None``, inside it where it can be used.
+    points : mapping, optional
+        Points by exercise name (:func:`backprop.exercises.gradebook.read_points`); an
+        exercise it does not name is worth its kind's
+        (:data:`backprop.exercises.catalogue.DEFAULT_POINTS`).
 
     Returns
     -------
@@ -413,11 +409,12 @@ def grade(
     ------
     ValueError
         If an exercise is unknown, a path does not exist, two paths name the same student,
-        there is no submission, the seed is not a whole number from 0 to 2**32 - 1, or
-        bubblewrap cannot be used and ``sandbox`` is not ``False``.
+        there is no submission, the seed is not a whole number from 0 to 2**32 - 1, points
+        name an unknown exercise, or bubblewrap cannot be used and ``sandbox`` is not
+        ``False``.
     """
     return grade_all(collect(paths, ignore), exercises, jobs=jobs, dask=dask,
-                     progress=progress, seed=seed, sandbox=sandbox)
+                     progress=progress, seed=seed, sandbox=sandbox, points=points)
 
 
 def grade_all(
@@ -429,6 +426,7 @@ def grade_all(
     progress: bool = False,
     seed: int | None = None,
     sandbox: bool | None = True,
+    points: Mapping[str, float] | None = None,
 ) -> list[Grade]:
     """Grade submissions already read (:func:`collect`); as :func:`grade` does."""
     exercises = list(EXERCISES if exercises is None else exercises)
@@ -446,66 +444,13 @@ def grade_all(
         raise ValueError(f"the seed must be a whole number from 0 to 2**32 - 1, not {seed!r}")
     if sandbox and bubblewrap() is None:
         raise ValueError(NO_SANDBOX)
-    run = Run(tuple(exercises), seed, sandbox)
+    unknown = [name for name in points or {} if name not in EXERCISES]
+    if unknown:
+        raise ValueError(f"points are given to {unknown[0]!r}, which is not an exercise")
+    run = Run(tuple(exercises), seed, sandbox, tuple(points_of(exercises, points).values()))
     by_student: dict[str, list[Grade]] = {}
     with bar(len(submissions), "students", "student", progress) as shown:
         for grades in parallel.compute(graded, list(submissions), run, jobs=jobs, dask=dask):
             by_student[grades[0].student] = grades
             shown.update()
     return [grade for submission in submissions for grade in by_student[submission.student]]
-
-
-def write_grades(grades: Sequence[Grade], output: Path) -> list[Path]:
-    """The grade sheet at ``output`` (CSV) and a Markdown feedback file per student beside it.
-
-    The CSV has a row per student and exercise: ``student, exercise, passed, message, seed``
-    (the message's first line, and the run's seed); ``passed`` is ``true`` or ``false``. The
-    folder is made if need be, and every file is written whole or not at all.
-
-    Returns
-    -------
-    list of Path
-        The feedback files, one per student: ``STUDENT.md`` in ``output``'s folder.
-    """
-    text = io.StringIO()
-    sheet = csv.writer(text, lineterminator="\n")
-    sheet.writerow(["student", "exercise", "passed", "message", "seed"])
-    for row in grades:
-        sheet.writerow([_cell(row.student), row.exercise, str(row.passed).lower(),
-                        _cell(row.message.splitlines()[0] if row.message else ""),
-                        "" if row.seed is None else row.seed])
-    output.parent.mkdir(parents=True, exist_ok=True)
-    store.write_atomically(output, lambda file: file.write(text.getvalue().encode()))
-    written = []
-    for student in dict.fromkeys(row.student for row in grades):
-        path = output.parent / f"{student}.md"
-        report = feedback_markdown(student, [row for row in grades if row.student == student])
-        store.write_atomically(path, lambda file, report=report: file.write(report.encode()))
-        written.append(path)
-    return written
-
-
-def _cell(text: str) -> str:
-    # A spreadsheet reads a cell that starts with = + - @ as a formula: a name or a message
-    # from a student's file never becomes one.
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
-
-
-def feedback_markdown(student: str, grades: Sequence[Grade]) -> str:
-    """A student's feedback: a table of the exercises passed, then each exercise's message."""
-    passed = sum(row.passed for row in grades)
-    seeds = {row.seed for row in grades} - {None}
-    drawn = (f" The inputs of the code exercises were drawn from seed {seeds.pop()}."
-             if len(seeds) == 1 else "")
-    lines = [f"# Feedback for {student}", "",
-             f"{passed} of {len(grades)} exercises passed.{drawn}", "",
-             "| exercise | passed |", "| --- | --- |"]
-    lines += [f"| {row.exercise} | {'yes' if row.passed else 'no'} |" for row in grades]
-    for row in grades:
-        title = EXERCISES[row.exercise].title
-        message = str(Feedback(row.passed, row.message))
-        fence = "`" * max(3, 1 + max(map(len, re.findall("`+", message)), default=0))
-        lines += ["", f"## {title} (`{row.exercise}`): {'passed' if row.passed else 'not yet'}",
-                  "", f"{fence}text", message, fence]
-    return "\n".join(lines) + "\n"
-

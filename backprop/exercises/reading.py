@@ -99,6 +99,10 @@ def _check_number(exercise: Exercise, text: str | None, type_name: str) -> Feedb
 
 def _number_feedback(exercise: Exercise, text: str) -> Feedback:
     title = exercise.title
+    if text in ("inf", "-inf", "nan"):
+        # A float's own text for a value too large for it, or for no value at all.
+        return Feedback(False, f"{title}: not yet. The answer is {text}, not a finite number "
+                               "(does it divide by zero, or overflow a float?).")
     try:
         value = parse_step(text, {})
     except StepError as error:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import ast
 import cmath
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import sympy as sp
 
 from backprop.exercises import limits
@@ -127,6 +127,8 @@ def _build(node: ast.AST, names: dict[str, Any]) -> sp.Basic:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not \
             isinstance(node.value, bool):
         # A decimal is the exact number it writes: 1.0000000000000002 is not 1.
+        if not math.isfinite(node.value):
+            raise StepError(f"{ast.unparse(node)[:60]} is too large a number")
         return _bounded(sp.Rational(repr(node.value)) if isinstance(node.value, float) else
                         sp.Integer(node.value))
     if isinstance(node, ast.Name):
@@ -315,14 +317,17 @@ def _disguised(step: sp.Basic, end: sp.Basic) -> bool:
 
     ``(yhat1**2 - yhat1*y1)/yhat1`` is ``yhat1 - y1`` with a factor that cancels, and
     ``delta1*(x1 + 1) - delta1`` is ``delta1*x1`` with terms that cancel; ``a - a**2`` is
-    ``a*(1 - a)`` expanded, and working. A step that brings in a name the end does not use
-    (``y2``, ``z``) writes something out, and is not judged here.
+    ``a*(1 - a)`` expanded, and working. A factor that cancels is refused in any names
+    (``(a*z - a**2*z)/z``); terms that cancel only in the end's own names, since a step that
+    brings in a name the end does not use (``1 - y1 - y2`` for ``y3``) writes something out.
     """
-    if step.free_symbols - end.free_symbols or sp.simplify(step - end) != 0:
+    if sp.simplify(step - end) != 0:
         return False
     for part in (step, *sp.Add.make_args(step)):
         if not sp.gcd(*sp.fraction(part)).is_Number:
             return True
+    if step.free_symbols - end.free_symbols:
+        return False
     return len(sp.Add.make_args(sp.expand(step))) < _terms(step)
 
 
@@ -331,7 +336,7 @@ def _terms(expression: sp.Basic) -> int:
     if expression.is_Add:
         return sum(_terms(term) for term in expression.args)
     if expression.is_Mul:
-        return int(np.prod([_terms(factor) for factor in expression.args]))
+        return math.prod(_terms(factor) for factor in expression.args)
     base, exponent = expression.as_base_exp()
     if base.is_Add and exponent.is_Integer and exponent > 0:
         return _terms(base) ** int(exponent)
@@ -385,6 +390,11 @@ def check_derivation(exercise: Exercise, answer: Any) -> Feedback:
     try:
         with limits.time_limit(limits.TIME_LIMIT):
             return _derivation_feedback(exercise, steps)
+    except (OverflowError, ValueError, TypeError, RecursionError) as error:
+        # SymPy's own failures on a step it built but cannot compare, such as a huge power.
+        return Feedback(False, f"{exercise.title}: not yet. SymPy could not compare the "
+                               f"steps ({type(error).__name__}); write smaller steps, in "
+                               "the exercise's own names.")
     except limits.TooSlowError:
         return Feedback(False, f"{exercise.title}: not yet. SymPy could not decide within "
                                f"{limits.TIME_LIMIT:g} s whether the steps follow; write "

@@ -20,6 +20,7 @@ import os
 import select
 import struct
 import time
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,10 @@ def decode(data: bytes, remote: Any = None) -> Any:
     A remote function becomes ``remote(index, description)`` where ``remote`` is given (in
     the child, which may call it back), else a :class:`Returned`: nothing is called.
 
+    Arrays are read only as :func:`encode` stores them, uncompressed: a member that would
+    inflate beyond the bytes received is refused before it is read, so a short reply cannot
+    fill the checker's memory.
+
     Raises
     ------
     ValueError
@@ -111,7 +116,13 @@ def decode(data: bytes, remote: Any = None) -> Any:
     try:
         (length,) = struct.unpack(">I", data[:4])
         structure = json.loads(data[4 : 4 + length])
-        with np.load(io.BytesIO(data[4 + length :]), allow_pickle=False) as arrays:
+        archive = io.BytesIO(data[4 + length :])
+        with zipfile.ZipFile(archive) as members:
+            for member in members.infolist():
+                if (member.compress_type != zipfile.ZIP_STORED
+                        or member.file_size > len(data)):
+                    raise ValueError("a compressed member")
+        with np.load(archive, allow_pickle=False) as arrays:
             found = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
         return rebuilt(structure, found, remote)
     except Exception as error:  # RecursionError, zipfile's, numpy's: all mean the same
