@@ -67,7 +67,7 @@ from backprop.exercises.catalogue import (
 from backprop.exercises.code import check_code, check_in_child, start_child
 from backprop.exercises.limits import TIME_LIMIT
 from backprop.exercises.reading import check_reading, check_written
-from backprop.exercises.runner import read_code, source_payload
+from backprop.exercises.runner import Launcher, read_code, source_payload
 from backprop.exercises.steps import StepError, check_derivation, parse_step, written_form
 from backprop.progress import in_jupyter
 
@@ -172,21 +172,21 @@ ANSWER_NAMES = {"code": "answer", "derivation": "steps", "choice": "answer",
 def check_source(
     exercise: Exercise, cells: list[tuple[str, str]], name: str, seconds: float,
     fresh: bool = False, *, seed: int | None = None, sandbox: bool | None = None,
-    drop_root: bool = False,
+    drop_root: bool = False, launcher: Launcher | None = None,
 ) -> Feedback:
     """Check the answer ``name`` that code defines, run in a child process, never here.
 
     ``cells`` are ``(filename, code)`` pairs run in order (see
     :func:`backprop.exercises.runner.source_payload`); they may take ``seconds`` to run.
-    A code answer is called on the inputs ``seed`` draws (fixed ones without); ``sandbox``
-    and ``drop_root`` are those of :class:`backprop.exercises.runner.Child`.
+    A code answer is called on the inputs ``seed`` draws (fixed ones without); ``sandbox``,
+    ``drop_root`` and ``launcher`` are those of :class:`backprop.exercises.runner.Child`.
     """
     payload = source_payload(cells, fresh)
     if exercise.kind == "code":
         return check_in_child(exercise, "source", payload, name, seconds, seed, sandbox,
-                              drop_root)
+                              drop_root, launcher)
     child = start_child(exercise, "source", payload, name, seconds, sandbox=sandbox,
-                        drop_root=drop_root)
+                        drop_root=drop_root, launcher=launcher)
     if isinstance(child, Feedback):
         return child
     with child:

@@ -1,4 +1,4 @@
-"""The process that runs a student's answer: it loads the answer, serves calls, decides nothing.
+"""The process that runs a student's answers: it forks a child per answer, and decides nothing.
 
 Not a module of the package: :mod:`backprop.exercises.runner` runs this file as a script,
 isolated (``python -I -S``), with a module path that holds only numpy, cloudpickle, SymPy
@@ -7,11 +7,16 @@ on the file system the child sees. So no route inside the child (an import by an
 table of loaded modules, the garbage collector, the builtins) reaches a reference answer:
 there is none in the process, and none it can load.
 
-``python -I -S child.py LIBRARY IN OUT CPU MEMORY FILESIZE USER``: it puts ``LIBRARY`` on its
-module path, imports what it needs, gives up root for the user id ``USER`` (``-1`` to keep
-its own), limits itself, reads the answer from the pipe ``IN``, then, for each input the
-checker sends, writes the answer's value (or the exception it raised) to the pipe ``OUT``;
-a derivation's steps, or a choice's or a number's value, it sends back once, as text.
+``python -I -S child.py LIBRARY CONTROL MEMORY FILESIZE``: it puts ``LIBRARY`` on its
+module path, imports what it needs, limits its memory and files, and says it is ready on the
+socket ``CONTROL``. Then for each answer the checker asks for (a header, and two pipes
+passed over the socket) it forks a child and says its process id. The child takes a process
+group of its own, gives up root for the header's user id (``-1`` to keep its own), limits
+its CPU seconds and new processes, reads the answer from the first pipe and, for each input
+the checker sends, writes the answer's value (or the exception it raised) to the second; a
+derivation's steps, or a choice's or a number's value, it sends back once, as text. When
+the child ends, this process says how on the socket. It never reads an answer itself: each
+goes straight to its child.
 """
 
 import builtins
@@ -21,6 +26,7 @@ import json
 import os
 import pickle
 import resource
+import socket
 import sys
 import types
 from typing import Any, NoReturn
@@ -90,10 +96,9 @@ def give_up_root(user: int) -> None:
     os.setuid(user)
 
 
-def limit(cpu_seconds: int, memory: int, file_size: int) -> None:
-    """CPU seconds, address space, file size and new processes, before any answer loads."""
-    for name, value in (("RLIMIT_CPU", cpu_seconds), ("RLIMIT_AS", memory),
-                        ("RLIMIT_FSIZE", file_size), ("RLIMIT_NPROC", 0)):
+def limit(limits: dict[str, int]) -> None:
+    """Set each resource limit, by ``resource``'s name, where this system has it."""
+    for name, value in limits.items():
         try:
             resource.setrlimit(getattr(resource, name), (value, value))
         except (ValueError, OSError, AttributeError):
@@ -168,32 +173,63 @@ def serve(answer: Any, incoming: int, outgoing: int) -> None:
         wire.send(outgoing, value)
 
 
+def answer(header: dict[str, Any], incoming: int, outgoing: int) -> None:
+    """In a forked child: limit it, load the one answer from ``incoming`` and serve it."""
+    # A group of its own, so that what the answer signals by group is never this process's
+    # launcher; and another user than the launcher, so that it cannot signal it at all.
+    os.setpgid(0, 0)
+    give_up_root(header["user"])
+    limit({"RLIMIT_CPU": header["cpu"], "RLIMIT_NPROC": 0})
+    payload = wire.receive(incoming)
+    try:
+        loaded = load(header["kind"], payload, header["name"])
+    except BaseException as error:
+        wire.send(outgoing, failure(error))
+        return
+    if header["reply"] == "steps":
+        steps = loaded if isinstance(loaded, list | tuple) else [loaded]
+        wire.send(outgoing, json.dumps([str(step) for step in steps]).encode())
+    elif header["reply"] == "value":
+        # A choice or a number: its type and its text, nothing that could run.
+        wire.send(outgoing, json.dumps(wire.written(loaded)).encode())
+    else:
+        serve(loaded, incoming, outgoing)
+
+
 def main() -> None:
-    """Limit this process, load the answer and serve the checker."""
-    incoming, outgoing = int(sys.argv[2]), int(sys.argv[3])
+    """Load what answers use, limit this process, then fork a child for each answer."""
+    control = socket.socket(fileno=int(sys.argv[2]))
     stand_ins()
     # What a round trip over the pipe loads (zipfile, numpy's formats), and modules answers
     # often use, loaded while their files can be read: as another user they may not be.
     wire.decode(wire.encode((numpy.zeros(1), [1.0])))
     for name in WARM:
         importlib.import_module(name)
-    give_up_root(int(sys.argv[7]))
-    limit(int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
-    header = json.loads(wire.receive(incoming))
-    payload = wire.receive(incoming)
-    try:
-        answer = load(header["kind"], payload, header["name"])
-    except BaseException as error:
-        wire.send(outgoing, failure(error))
-        return
-    if header["reply"] == "steps":
-        steps = answer if isinstance(answer, list | tuple) else [answer]
-        wire.send(outgoing, json.dumps([str(step) for step in steps]).encode())
-    elif header["reply"] == "value":
-        # A choice or a number: its type and its text, nothing that could run.
-        wire.send(outgoing, json.dumps(wire.written(answer)).encode())
-    else:
-        serve(answer, incoming, outgoing)
+    limit({"RLIMIT_AS": int(sys.argv[3]), "RLIMIT_FSIZE": int(sys.argv[4])})
+    control.send(json.dumps("ready").encode())
+    while True:
+        try:
+            message, descriptors, _, _ = socket.recv_fds(control, 2**12, 2)
+        except OSError:
+            return
+        if not message or len(descriptors) != 2:
+            return
+        child = os.fork()
+        if child == 0:
+            # The child cannot speak for this process: only the pipes are its own.
+            control.close()
+            code = 1
+            try:
+                answer(json.loads(message), *descriptors)
+                code = 0
+            finally:
+                # The child ends here, never returning to this loop of its launcher's.
+                sys.exit(code)
+        for descriptor in descriptors:
+            os.close(descriptor)
+        control.send(json.dumps({"child": child}).encode())
+        _, status = os.waitpid(child, 0)
+        control.send(json.dumps(os.waitstatus_to_exitcode(status)).encode())
 
 
 if __name__ == "__main__":

@@ -163,7 +163,7 @@ def by_value(function: Callable[..., Any]) -> bytes:
 def check_in_child(
     exercise: Exercise, kind: str, payload: bytes, name: str = "answer",
     startup: float = STARTUP, seed: int | None = None, sandbox: bool | None = None,
-    drop_root: bool = False,
+    drop_root: bool = False, launcher: runner.Launcher | None = None,
 ) -> Feedback:
     """Check the answer a child process loads: a pickled function, or the code it runs.
 
@@ -171,10 +171,11 @@ def check_in_child(
     must define ``name``. The child may take ``startup`` seconds to load the answer, then
     :data:`backprop.exercises.limits.TIME_LIMIT` for all of its examples. With a ``seed``
     the inputs are those it draws, and the same on every run with it; without, the same
-    fixed inputs every time. ``sandbox`` and ``drop_root`` are :class:`runner.Child`'s.
+    fixed inputs every time. ``sandbox``, ``drop_root`` and ``launcher`` are
+    :class:`runner.Child`'s.
     """
     child = start_child(exercise, kind, payload, name, startup, limits.TIME_LIMIT, sandbox,
-                        drop_root)
+                        drop_root, launcher)
     if isinstance(child, Feedback):
         return child
     with child:
@@ -187,17 +188,19 @@ def check_in_child(
 def start_child(
     exercise: Exercise, kind: str, payload: bytes, name: str, startup: float,
     examples: float = 0.0, sandbox: bool | None = None, drop_root: bool = False,
+    launcher: runner.Launcher | None = None,
 ) -> runner.Child | Feedback:
     """A child process holding the answer, or the feedback that says why it could not load.
 
     ``name`` is what code must define; the child may take ``startup`` seconds to load it and
     ``examples`` more to answer. For a derivation the child holds the steps' text, for a
     choice or a number the value's (:func:`backprop.exercises.wire.written`).
-    ``sandbox`` and ``drop_root`` are :class:`runner.Child`'s.
+    ``sandbox``, ``drop_root`` and ``launcher`` are :class:`runner.Child`'s.
     """
     try:
         return runner.Child(kind, payload, name, REPLIES.get(exercise.kind, "calls"),
-                            startup + examples, sandbox=sandbox, drop_root=drop_root)
+                            startup + examples, sandbox=sandbox, drop_root=drop_root,
+                            launcher=launcher)
     except runner.AnswerTimeoutError:
         return Feedback(False, f"{exercise.title}: not yet. The answer took longer than "
                                f"{startup:g} s to load; it was stopped.")
@@ -214,14 +217,17 @@ def _too_slow(exercise: Exercise) -> Feedback:
 
 
 def _check_calls(exercise: Exercise, child: runner.Child, seed: int | None) -> Feedback:
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as seeded
 
     failure: dict[str, Any] = {}
     deadline = time.monotonic() + limits.TIME_LIMIT
+    # Shrunk, but not explained: hypothesis's explain phase reruns the answer on many
+    # variations to say which parts of the input matter, which the message never prints.
+    phases = [phase for phase in Phase if phase is not Phase.explain]
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=seed is None,
-              suppress_health_check=list(HealthCheck), print_blob=False)
+              suppress_health_check=list(HealthCheck), print_blob=False, phases=phases)
     @given(exercise.inputs())
     def agrees(arguments: tuple) -> None:
         # One place raises, so that hypothesis sees one failure however the answer fails.

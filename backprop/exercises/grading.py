@@ -42,7 +42,7 @@ from backprop import parallel
 from backprop.exercises import ANSWER_NAMES, EXERCISES, Feedback, check_source
 from backprop.exercises.code import STARTUP
 from backprop.exercises.gradebook import Grade, judged, points_of
-from backprop.exercises.runner import MAX_CODE, bubblewrap, read_code
+from backprop.exercises.runner import MAX_CODE, Launcher, bubblewrap, read_code
 from backprop.progress import bar
 
 MAX_NOTEBOOK = 64 * 2**20
@@ -327,14 +327,16 @@ def grade_submission(
     worth = list(points_of(exercises).values()) if not points else list(points)
     answers, problems = find_answers(submission, exercises)
     grades = []
-    for name, max_points in zip(exercises, worth, strict=True):
-        feedback = _judged(name, answers[name], problems, seed, sandbox)
-        grades.append(judged(submission.student, name, feedback, seed, max_points))
+    # One launcher for the student's answers: each still runs in a child of its own.
+    with Launcher(sandbox, drop_root=True) as launcher:
+        for name, max_points in zip(exercises, worth, strict=True):
+            feedback = _judged(name, answers[name], problems, seed, launcher)
+            grades.append(judged(submission.student, name, feedback, seed, max_points))
     return grades
 
 
 def _judged(name: str, found: list[Answer], problems: list[str], seed: int | None,
-            sandbox: bool | None) -> Feedback:
+            launcher: Launcher) -> Feedback:
     title = EXERCISES[name].title
     if not found:
         unread = f" Some files could not be read: {'; '.join(problems)}." if problems else ""
@@ -349,7 +351,7 @@ def _judged(name: str, found: list[Answer], problems: list[str], seed: int | Non
     try:
         return check_source(EXERCISES[name], list(answer.cells), answer.name, STARTUP,
                             fresh=answer.fresh, seed=exercise_seed(seed, name),
-                            sandbox=sandbox, drop_root=True)
+                            launcher=launcher)
     except Exception as error:  # a class's sheet is never lost to one answer
         return Feedback(False, f"{title}: the answer could not be checked "
                                f"({type(error).__name__}: {str(error)[:200]}).")

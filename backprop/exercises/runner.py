@@ -31,8 +31,10 @@ import functools
 import json
 import os
 import pwd
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,8 +56,8 @@ from backprop.exercises.wire import (
     send,
 )
 
-__all__ = ["AnswerError", "AnswerTimeoutError", "Child", "Loss", "Returned", "bubblewrap",
-           "read_code", "source_payload"]
+__all__ = ["AnswerError", "AnswerTimeoutError", "Child", "Launcher", "Loss", "Returned",
+           "bubblewrap", "read_code", "source_payload"]
 
 MEMORY_LIMIT = 2 * 2**30
 """Bytes of address space the child may map."""
@@ -173,6 +175,171 @@ WIRE = Path(__file__).with_name("wire.py")
 """The one file of the package on the child's module path: how values cross the pipe."""
 
 
+class Launcher:
+    """The process that starts a student's answers: one child per answer, forked from it.
+
+    The launcher (the script ``child.py``, run isolated, as :func:`child_command` says) loads
+    numpy and the wire once, gives up root, and then, for each answer, forks a child that
+    limits itself, loads that one answer from its own pipes and serves it; it holds no
+    answer itself, since each answer's code goes straight to its child. One launcher serves
+    one student's answers in turn, each in a child with the limits a child started alone
+    has; a launcher an answer stopped or outlived is killed whole and started again for the
+    next answer. It is started when the first answer needs it.
+
+    Parameters
+    ----------
+    sandbox : bool, optional
+        Run inside bubblewrap (:class:`RuntimeError` if it cannot be used here); by default,
+        wherever it can. Without it the launcher still runs isolated, with limits, as itself.
+    drop_root : bool
+        Started by root, run as :data:`UNPRIVILEGED`, so that each child's process limit
+        holds (inside bubblewrap, always).
+    """
+
+    def __init__(self, sandbox: bool | None = None, drop_root: bool = False) -> None:
+        self.sandbox = bubblewrap() is not None if sandbox is None else sandbox
+        self.drop_root = drop_root or self.sandbox
+        self.process: subprocess.Popen | None = None
+        self.control: socket.socket | None = None
+        self.folder = ""
+        self.user = -1
+        self.child = 0
+
+    def start(self, header: dict[str, Any], deadline: float) -> tuple[int, int]:
+        """A child for one answer, described by ``header``: the pipes to it and from it.
+
+        The launcher is started first if it is not running, by ``deadline`` at most.
+        """
+        if self.process is None:
+            self._spawn(deadline)
+        work = os.path.join(self.folder, "work")
+        for entry in os.scandir(work):
+            # Each answer starts in an empty folder, whatever the one before it wrote.
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+        to_child, writer = os.pipe()
+        reader, from_child = os.pipe()
+        try:
+            socket.send_fds(self.control, [json.dumps({**header, "user": self.user}).encode()],
+                            [to_child, from_child])
+            started = self.status(deadline)
+        except OSError:
+            started = None
+        finally:
+            for descriptor in (to_child, from_child):
+                os.close(descriptor)
+        if not isinstance(started, dict):
+            for descriptor in (writer, reader):
+                os.close(descriptor)
+            message = self.ended()
+            self.kill()
+            raise AnswerError(message)
+        self.child = int(started["child"])
+        return writer, reader
+
+    def _spawn(self, deadline: float) -> None:
+        self.folder = tempfile.mkdtemp(prefix="backprop-answer-")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            command, work, user = child_command(self.folder, self.sandbox, self.drop_root)
+            command += [str(theirs.fileno()), str(MEMORY_LIMIT), str(FILE_LIMIT)]
+            self.user = user
+            environment = {"PATH": "/usr/bin:/bin", "HOME": work,
+                           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                           "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+            # A session of its own, so that whatever an answer starts is killed with it.
+            self.process = subprocess.Popen(
+                command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                cwd=os.path.join(self.folder, "work"), env=environment,
+                start_new_session=True)
+        except BaseException:
+            ours.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        finally:
+            theirs.close()
+        self.control = ours
+        ready = self.status(deadline)
+        if ready != "ready":
+            if ready is None and time.monotonic() >= deadline:
+                self.kill()
+                raise AnswerTimeoutError
+            message = self.ended()
+            self.kill()
+            raise AnswerError(message)
+
+    def status(self, deadline: float) -> Any:
+        """The launcher's next word: ``"ready"``, or how a child ended; ``None`` by ``deadline``.
+
+        ``None`` also if the launcher is gone or says something unreadable.
+        """
+        if self.control is None:
+            return None
+        remaining = max(0.0, deadline - time.monotonic())
+        if not select.select([self.control], [], [], remaining)[0]:
+            return None
+        try:
+            said = json.loads(self.control.recv(256) or b"null")
+        except (OSError, ValueError):
+            return None
+        if isinstance(said, int):
+            # Reaped by the launcher: its process id may be another's from now on.
+            self.child = 0
+        return said
+
+    def ended(self) -> str:
+        """How the last child ended, in words, once its pipes closed.
+
+        The launcher says how; one that says nothing within a second is killed, and the
+        child counts as stopped by it.
+        """
+        code = self.status(time.monotonic() + 1.0)
+        if not isinstance(code, int):
+            self.kill()
+            code = -signal.SIGKILL
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else ""
+            return (f"the process that ran it was stopped by signal {-code} {name} (a limit "
+                    "on its time, memory or files)").replace("  ", " ")
+        return (f"the process that ran it ended (exit code {code}) before it answered: does "
+                "the code call exit() or sys.exit()? An answer returns its value instead")
+
+    def kill(self) -> None:
+        """Kill the launcher, its child and all they started; the next answer starts another.
+
+        The launcher's folder goes with it.
+        """
+        if self.child and not self.sandbox:
+            # The child's group of its own, which the launcher's is not; inside bubblewrap
+            # its id is the sandbox's, and it ends with the sandbox.
+            with contextlib.suppress(OSError):
+                os.killpg(self.child, signal.SIGKILL)
+        self.child = 0
+        if self.process is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = ""
+
+    close = kill
+
+    def __enter__(self) -> Launcher:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
 class Child:
     """A child process holding a student's answer, which the checker calls input by input.
 
@@ -190,54 +357,42 @@ class Child:
         :func:`~backprop.exercises.wire.written` text.
     seconds : float
         The wall-clock limit over the child's whole life; CPU time is limited to it too.
-    sandbox : bool, optional
-        Run the child inside bubblewrap (:class:`RuntimeError` if it cannot be used here);
-        by default, wherever it can. Without it the child still runs isolated, with
-        limits, as itself.
-    drop_root : bool
-        Started by root, run the child as :data:`UNPRIVILEGED`, so that its process limit
-        holds (inside bubblewrap, always).
+    sandbox, drop_root : bool, optional
+        Those of the :class:`Launcher` the child is started from, when it is given none.
+    launcher : Launcher, optional
+        The launcher to fork the child from: a student's, shared by their answers; by
+        default one of its own, started for it and killed with it.
     """
 
     def __init__(self, kind: str, payload: bytes, name: str, reply: str, seconds: float,
-                 sandbox: bool | None = None, drop_root: bool = False) -> None:
-        if sandbox is None:
-            sandbox = bubblewrap() is not None
+                 sandbox: bool | None = None, drop_root: bool = False,
+                 launcher: Launcher | None = None) -> None:
         self.deadline = time.monotonic() + seconds
-        self.folder = tempfile.mkdtemp(prefix="backprop-answer-")
-        to_child, self._to_child = os.pipe()
-        self._from_child, from_child = os.pipe()
+        self.own = launcher is None
+        self.launcher = Launcher(sandbox, drop_root) if launcher is None else launcher
+        self.ended = False
+        header = {"kind": kind, "name": name, "reply": reply, "cpu": int(seconds) + 1}
         try:
-            command, work, user = child_command(self.folder, sandbox, drop_root or sandbox)
+            self._to_child, self._from_child = self.launcher.start(header, self.deadline)
         except BaseException:
-            self._close_pipes(to_child, from_child)
-            shutil.rmtree(self.folder, ignore_errors=True)
+            if self.own:
+                self.launcher.close()
             raise
-        command += [str(to_child), str(from_child), str(int(seconds) + 1), str(MEMORY_LIMIT),
-                    str(FILE_LIMIT), str(user)]
-        environment = {"PATH": "/usr/bin:/bin", "HOME": work, "OPENBLAS_NUM_THREADS": "1",
-                       "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-        # A session of its own, so that whatever the answer starts is killed with it.
-        self.process = subprocess.Popen(
-            command, pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=os.path.join(self.folder, "work"), env=environment, start_new_session=True)
-        self._close_pipes(to_child, from_child)
         os.set_blocking(self._to_child, False)
         try:
-            header = json.dumps({"kind": kind, "name": name, "reply": reply}).encode()
-            self._send(header)
             self._send(payload)
             self.loaded = self._reply()
         except BaseException:
             self.close()
             raise
 
-    @staticmethod
-    def _close_pipes(*descriptors: int) -> None:
-        for descriptor in descriptors:
-            with contextlib.suppress(OSError):
-                os.close(descriptor)
+    def _close_pipes(self) -> None:
+        # Once only: a number closed twice may by then be another file's.
+        for descriptor in (self._to_child, self._from_child):
+            if descriptor >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(descriptor)
+        self._to_child = self._from_child = -1
 
     def call(self, arguments: tuple) -> Any:
         """The answer's value on ``arguments``, computing here each function it calls back.
@@ -294,27 +449,25 @@ class Child:
         return data
 
     def _stopped(self) -> str:
-        # The pipe closed; the process may live on (it closed the pipe itself): give it a
-        # moment to end, then kill it.
-        try:
-            code = self.process.wait(max(0.0, min(1.0, self.deadline - time.monotonic())))
-        except subprocess.TimeoutExpired:
-            self.close()
-            code = self.process.returncode
-        if code < 0:
-            name = signal.Signals(-code).name if -code in signal.valid_signals() else ""
-            return (f"the process that ran it was stopped by signal {-code} {name} (a limit "
-                    "on its time, memory or files)").replace("  ", " ")
-        return (f"the process that ran it ended (exit code {code}) before it answered: does "
-                "the code call exit() or sys.exit()? An answer returns its value instead")
+        # The pipe closed: the launcher says how the child ended.
+        self._close_pipes()
+        self.ended = True
+        return self.launcher.ended()
 
     def close(self) -> None:
-        """Kill the child and every process it started, and remove its folder."""
-        with contextlib.suppress(OSError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self._close_pipes(self._to_child, self._from_child)
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """End the child: its pipes closed, it ends, or it is killed with its launcher.
+
+        A child that does not end once its pipes close, within the time it has left (a
+        second at most), is killed with everything its launcher started.
+        """
+        self._close_pipes()
+        if not self.ended:
+            self.ended = True
+            wait = time.monotonic() + max(0.0, min(1.0, self.deadline - time.monotonic()))
+            if not isinstance(self.launcher.status(wait), int):
+                self.launcher.kill()
+        if self.own:
+            self.launcher.close()
 
     def __enter__(self) -> Child:
         return self

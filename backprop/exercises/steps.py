@@ -321,7 +321,8 @@ def _disguised(step: sp.Basic, end: sp.Basic) -> bool:
     (``(a*z - a**2*z)/z``); terms that cancel only in the end's own names, since a step that
     brings in a name the end does not use (``1 - y1 - y2`` for ``y3``) writes something out.
     """
-    if sp.simplify(step - end) != 0:
+    # Most steps differ from the end at a point, which is quick to see and spares simplify.
+    if _nonzero_somewhere(step - end) or sp.simplify(step - end) != 0:
         return False
     for part in (step, *sp.Add.make_args(step)):
         if not sp.gcd(*sp.fraction(part)).is_Number:
@@ -431,7 +432,9 @@ def _derivation_feedback(exercise: Exercise, answer: list[Any]) -> Feedback:
             return Feedback(False, f"{title}: not yet. Step {number} cannot be read: {error}.")
     for number, step in enumerate(steps, start=1):
         denominator = sp.fraction(sp.together(step.doit()))[1]
-        if sp.count_ops(denominator) <= 200 and denominator != 1 and is_zero(denominator):
+        # Nonzero at a point settles most denominators at once, sparing is_zero's search.
+        if (sp.count_ops(denominator) <= 200 and not _nonzero_somewhere(denominator)
+                and is_zero(denominator)):
             return Feedback(False, f"{title}: not yet. Step {number} divides by zero: its "
                                    f"denominator {in_names(denominator, names)} is 0.")
 

@@ -1,4 +1,7 @@
-"""An nbgrader course whose one assignment, backprop, is graded by backprop's checker."""
+"""An nbgrader course of one assignment, backprop.
+
+Its autograded cells call backprop's checker.
+"""
 c = get_config()  # noqa: F821
 
 c.CourseDirectory.course_id = "backprop"

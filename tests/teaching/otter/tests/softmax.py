@@ -1,4 +1,7 @@
-"""An otter-grader test of the softmax exercise, in otter's exception-based format."""
+"""An otter-grader test of the softmax exercise.
+
+It is written in otter's exception-based format.
+"""
 from otter.test_files import test_case
 
 OK_FORMAT = False
