@@ -27,9 +27,9 @@ with the sample's own deltas (no :math:`1/N`), this is the course's rule
 :math:`w_{ji} \leftarrow w_{ji} - \alpha \delta_j x_i`; over a batch the step is that rule's
 mean over the samples.
 
-The functions :func:`forward`, :func:`backward`, :func:`evaluate` and :func:`parameter_count`
-are that mathematics, unchecked (:func:`overflowing_layer` bounds what :func:`forward`
-computes); they run on float arrays and on object arrays of SymPy
+The functions :func:`forward`, :func:`deltas`, :func:`backward`, :func:`evaluate` and
+:func:`parameter_count` are that mathematics, unchecked (:func:`overflowing_layer` bounds
+what :func:`forward` computes); they run on float arrays and on object arrays of SymPy
 symbols, which is how :mod:`backprop.derivations` proves them. :class:`MLP` and
 :func:`count_parameters` check their arguments once and then call them.
 """
@@ -96,15 +96,49 @@ def forward(weights: Sequence[Array], X: Array, activation: Activation) -> list[
     return a
 
 
-def backward(
+def deltas(
     weights: Sequence[Array], a: Sequence[Array], delta: Array, activation: Activation
 ) -> list[Array]:
-    r"""The backward pass: the delta recurrence, from the output layer's delta to every gradient.
+    r"""The delta recurrence: every layer's :math:`\delta^{(l)}`, from the output layer's back.
 
     .. math::
 
-        \frac{\partial C}{\partial W^{(l)}} = {a^{(l-1)}}^{\top} \delta^{(l)}, \qquad
         \delta^{(l-1)} = f'(z^{(l-1)}) \odot \big(\delta^{(l)} {W^{(l)}}^{\top}\big)
+
+    Parameters
+    ----------
+    weights, a, delta, activation
+        As :func:`backward` takes them.
+
+    Returns
+    -------
+    list of arrays
+        :math:`\delta^{(1)}, \dots, \delta^{(L)}`, each shaped like :math:`z^{(l)}`: one row
+        per sample, each the sample's own delta over :math:`N`.
+
+    Notes
+    -----
+    :func:`backprop.walkthrough.worked_example` shows each of them, step by step; the
+    derivations prove them through :func:`backward`.
+    """
+    W = weights  # W[l - 1] is the book's W^(l): Python counts from 0, the book from 1
+    found = [delta]
+    for l in range(len(W), 1, -1):
+        # delta^(l-1) = f'(z^(l-1)) * (delta^(l) W^(l)^T), f' taken from a^(l-1)
+        found.append(activation.derivative(a[l - 1]) * (found[-1] @ W[l - 1].T))
+    return found[::-1]
+
+
+def backward(
+    weights: Sequence[Array], a: Sequence[Array], delta: Array, activation: Activation
+) -> list[Array]:
+    r"""The backward pass: from the output layer's delta to every weight's gradient.
+
+    .. math::
+
+        \frac{\partial C}{\partial W^{(l)}} = {a^{(l-1)}}^{\top} \delta^{(l)},
+
+    with every :math:`\delta^{(l)}` from the recurrence :func:`deltas`.
 
     Parameters
     ----------
@@ -128,15 +162,8 @@ def backward(
     Derivations: ``hidden-layer-update``, ``delta-recurrence`` and ``batched-gradient``
     (:mod:`backprop.derivations`) run it on symbols.
     """
-    W = weights  # W[l - 1] is the book's W^(l): Python counts from 0, the book from 1
-    L = len(W)
-    gradients = []
-    for l in range(L, 0, -1):
-        gradients.append(a[l - 1].T @ delta)  # dC/dW^(l) = a^(l-1)^T delta^(l)
-        if l > 1:
-            # delta^(l-1) = f'(z^(l-1)) * (delta^(l) W^(l)^T), f' taken from a^(l-1)
-            delta = activation.derivative(a[l - 1]) * (delta @ W[l - 1].T)
-    return gradients[::-1]
+    # dC/dW^(l) = a^(l-1)^T delta^(l); counting from 0, a[l] pairs with delta^(l+1)
+    return [a[l].T @ delta_l for l, delta_l in enumerate(deltas(weights, a, delta, activation))]
 
 
 def evaluate(

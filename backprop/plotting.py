@@ -9,6 +9,7 @@ batch to batch, so each seed's is first averaged over windows of ten steps.
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +21,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 from numpy.typing import ArrayLike, NDArray
 
+from backprop import interactive, walkthrough
+from backprop.activations import Activation, get_activation
+from backprop.checks import check_matrix, check_targets, real_in_range
 from backprop.reports import gradient_rms
 from backprop.runs import SeededRuns
 from backprop.store import write_atomically
@@ -356,6 +360,166 @@ def plot_network(sizes: Sequence[int] = (2, 2, 2)) -> Figure:
     axes.set_aspect("equal")
     axes.axis("off")
     return figure
+
+
+STEP_THROUGH_LIMITS = {"layers": 3, "units": 5, "samples": 4}
+"""The largest example :func:`step_through` draws: weight matrices, units in a layer, and
+samples in the batch. Beyond them the figure's labels would overlap and its steps run to
+hundreds."""
+
+
+def step_through(
+    weights: Sequence[ArrayLike], x: ArrayLike, y: ArrayLike,
+    activation: str | Activation = "sigmoid", learning_rate: float = 0.1,
+) -> interactive.Stepper:
+    r"""The backward pass as a figure the reader steps through, for any small network.
+
+    The network is drawn as :func:`plot_network` draws it, with the tables of its weights
+    and their gradients below. Each step (:func:`backprop.walkthrough.worked_example`)
+    highlights the unit or the weight it computes and writes the value on it, and beside the
+    figure shows the rule in symbols, the rule with the step's numbers put in, and the
+    package function whose result it shows: for each sample, the forward pass, the softmax
+    and the loss, the output deltas :math:`\hat y_k - y_k` and the hidden deltas
+    :math:`\delta_j = f'(z_j) \sum_k w_{kj} \delta_k`; then every weight's gradient over the
+    batch, the update :math:`W \leftarrow W - \alpha\, \partial C / \partial W`, and the loss
+    before and after it.
+
+    Shown in a notebook or a built page, it is one HTML element with its own controls
+    (first, previous, next, last, a slider, and the arrow, Home and End keys), loading
+    nothing from anywhere.
+
+    Parameters
+    ----------
+    weights : sequence of array-likes
+        :math:`W^{(1)}, \dots, W^{(L)}`, each shaped ``(fan_in, fan_out)``, each layer's
+        ``fan_out`` the next one's ``fan_in``; at most :data:`STEP_THROUGH_LIMITS`.
+    x : array-like, shape (N, I)
+        The batch's inputs, as the figure shows them: no bias input is added.
+    y : array-like
+        Its targets: one-hot rows, or a class label per sample.
+    activation : str or Activation
+        The hidden layers' :math:`f`.
+    learning_rate : float
+        :math:`\alpha`, positive.
+
+    Returns
+    -------
+    Stepper
+        Displays itself in a notebook (:meth:`backprop.interactive.Stepper.html`).
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: a matrix that is not finite and 2-D, shapes that do not chain,
+        a network or batch beyond :data:`STEP_THROUGH_LIMITS`, targets that are not one-hot.
+
+    Examples
+    --------
+    A 2-2-2 network and one sample of class 0 (the first):
+
+    >>> W1 = [[0.1, -0.2], [0.4, 0.3]]
+    >>> W2 = [[0.5, -0.6], [-0.3, 0.8]]
+    >>> figure = step_through([W1, W2], [[1.0, 0.5]], [0])
+    >>> len(figure)
+    21
+    >>> print(figure.states[0].title)
+    Sample 1 of 1: its inputs
+    """
+    if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or not weights:
+        raise ValueError("weights must be a non-empty list of matrices, W(1) first")
+    matrices = [check_matrix(W, f"W({l})", dtype=np.float64)
+                for l, W in enumerate(weights, start=1)]
+    limits = STEP_THROUGH_LIMITS
+    if len(matrices) > limits["layers"]:
+        raise ValueError(f"step_through draws at most {limits['layers']} weight matrices, got "
+                         f"{len(matrices)}")
+    for l in range(1, len(matrices)):
+        if matrices[l].shape[0] != matrices[l - 1].shape[1]:
+            raise ValueError(f"W({l + 1}) has {matrices[l].shape[0]} rows but W({l}) has "
+                             f"{matrices[l - 1].shape[1]} columns: they must be equal")
+    classes = matrices[-1].shape[1]
+    if classes < 2:
+        raise ValueError(f"the output layer has {classes} unit: a softmax needs at least 2 "
+                         "classes")
+    inputs = check_matrix(x, "x", columns=matrices[0].shape[0], dtype=np.float64)
+    sizes = [inputs.shape[1]] + [W.shape[1] for W in matrices]
+    if max(sizes) > limits["units"]:
+        raise ValueError(f"step_through draws at most {limits['units']} units a layer, got "
+                         f"the sizes {sizes}")
+    if len(inputs) > limits["samples"]:
+        raise ValueError(f"step_through steps through at most {limits['samples']} samples, got "
+                         f"{len(inputs)}")
+    targets = check_targets(y, classes, rows=len(inputs), dtype=np.float64)
+    steps = walkthrough.worked_example(
+        matrices, inputs, targets, get_activation(activation),
+        real_in_range(learning_rate, "learning_rate", 0, low_open=True))
+    states, before = [], {}
+    for step in steps:
+        # A table's cell is highlighted where this step writes it, and a weight's cell
+        # where the step reads that weight.
+        written = [name for name, value in step.shown.items() if name.startswith(("W-", "dW-"))
+                   and value != before.get(name, value)]
+        read = [part.replace("edge-", "W-", 1) for part in step.used if part.startswith("edge-")]
+        text = interactive.step_text(step.title, step.rule, step.numbers,
+                                     function=step.function)
+        states.append(interactive.State(step.title, text, step.shown, {},
+                                        [*step.now, *written], [*step.used, *read]))
+        before = step.shown
+    return interactive.Stepper(
+        f"The worked example of a {'-'.join(map(str, sizes))} network, step by step",
+        interactive.network_figure(sizes), states)
+
+
+def gradient_slider(groups: Sequence[SeededRuns]) -> interactive.Stepper:
+    r"""Each layer's RMS weight gradient at one of the course's checks, moved through training.
+
+    A bar per layer and run, on a logarithmic axis: the measure of
+    :func:`plot_gradient_norms` (:func:`backprop.reports.gradient_rms`, the geometric mean
+    over seeds), at the check the slider picks, for the checks every seed of every run
+    reached. The text of each check gives each run's first layer, output layer and their
+    ratio, and every layer's value.
+
+    Parameters
+    ----------
+    groups : sequence of SeededRuns
+        Runs of the same depth, each drawn in its colour.
+    """
+    if not groups:
+        raise ValueError("gradient_slider needs at least one group of runs")
+    checks = min(len(result.course_steps) for group in groups for result in group.results)
+    rms = [np.exp(np.log([gradient_rms(result)[:checks] for result in group.results]).mean(0))
+           for group in groups]
+    layers = {values.shape[1] for values in rms}
+    if len(layers) != 1:
+        raise ValueError(f"gradient_slider compares runs of the same depth, got {sorted(layers)}"
+                         " weight matrices")
+    (count,) = layers
+    result = groups[0].results[0]
+    steps = result.course_steps[:checks]
+    every = np.concatenate([values.ravel() for values in rms])
+    decades = (int(np.floor(np.log10(every.min()))), int(np.ceil(np.log10(every.max()))))
+    labels = [group.config.label for group in groups]
+    svg, geometry = interactive.bar_figure(
+        list(zip(labels, _colours(len(groups) + 1)[1:], strict=True)), count, decades,
+        GRADIENT_LABEL)
+    states = []
+    for check, step in enumerate(steps):
+        epoch = step / result.history.steps_per_epoch
+        where = f"Check {check + 1} of {len(steps)}: step {step:,}, epoch {epoch:.2f}"
+        lines, settings = [], {}
+        for g, (label, values) in enumerate(zip(labels, rms, strict=True)):
+            first, last = values[check, 0], values[check, -1]
+            every_layer = ", ".join(f"{value:.3g}" for value in values[check])
+            lines.append(f"{html.escape(label)}: layer 1 {first:.3g}, output {last:.3g}, "
+                         f"ratio {first / last:.3g}. Layers 1 to {count}: {every_layer}")
+            for l in range(count):
+                y, height = interactive.bar_height(values[check, l], geometry)
+                settings[f"bar-{g}-{l}", "y"] = f"{y:.1f}"
+                settings[f"bar-{g}-{l}", "height"] = f"{height:.1f}"
+        states.append(interactive.State(
+            where, interactive.step_text(where, *lines), {"where": where}, settings, [], []))
+    return interactive.Stepper(f"{GRADIENT_LABEL}, layer by layer, at each check", svg,
+                               states, noun="Check")
 
 
 def png(figure: Figure, dpi: int = 150) -> bytes:

@@ -219,6 +219,73 @@ def test_no_progress_display_lands_in_a_built_page(site):
         assert re.search(r"(runs|steps):\s+\d+%", html) is None, page
 
 
+def printed_matrix(output: str, title: str) -> list[float]:
+    """The numbers numpy printed below a line that starts with ``title``."""
+    lines = output.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith(title)) + 1
+    block = []
+    for line in lines[start:]:
+        if not re.match(r"\s*\[", line):
+            break
+        block.append(line)
+    return [float(value) for value in re.findall(r"-?\d+\.\d*", " ".join(block))]
+
+
+def test_the_backward_pass_steps_through_to_the_numbers_the_page_printed(site, browser):
+    tab = browser.new_context().new_page()
+    outside = stay_local(tab)
+    tab.goto(f"{site}/backpropagation.html", wait_until="networkidle")
+    printed = next(text for text in tab.locator("main div.cell_output").all_inner_texts()
+                   if "dC/dW(1), by backward()" in text)
+    stepper = tab.locator(".bp-stepper").first
+    text, counter = stepper.locator(".bp-text"), stepper.locator(".bp-counter")
+    playwright.expect(text).to_contain_text("Sample 1 of 2: its inputs")
+    playwright.expect(counter).to_have_text(re.compile(r"Step 1 of \d+"))
+    total = int(counter.text_content().rpartition(" ")[2])
+    seen = [text.inner_text()]
+    for _ in range(total - 1):
+        stepper.get_by_role("button", name="Next step").click()
+        seen.append(text.inner_text())
+    assert counter.text_content() == f"Step {total} of {total}"
+    said = "\n".join(seen)
+    # The code's hidden deltas and every gradient, as the page's cell printed them.
+    for title in ("delta(1) =", "dC/dW(1), by backward()", "dC/dW(2), by backward()"):
+        values = printed_matrix(printed, title)
+        assert len(values) == 6, title
+        for value in values:
+            assert f"{value:.4f}" in said, (title, value)
+    # The keyboard moves it too, once the figure has the focus.
+    stepper.focus()
+    for key, step in (("Home", 1), ("ArrowRight", 2), ("End", total), ("ArrowLeft", total - 1)):
+        tab.keyboard.press(key)
+        assert counter.text_content() == f"Step {step} of {total}"
+    # Each step's text is in the page: the list a reader unfolds holds them all.
+    assert stepper.locator("details li").count() == total
+    assert outside == []
+    tab.context.close()
+
+
+def test_the_vanishing_gradients_slider_moves_the_bars(site, browser):
+    tab = browser.new_context().new_page()
+    outside = stay_local(tab)
+    tab.goto(f"{site}/vanishing-gradients.html", wait_until="networkidle")
+    stepper = tab.locator(".bp-stepper").first
+    slider, counter = stepper.locator("input.bp-slider"), stepper.locator(".bp-counter")
+    bars = stepper.locator("rect[data-part^=bar-]")
+    assert bars.count() == 2 * 11
+    before = [bar.get_attribute("height") for bar in bars.all()]
+    first_text = stepper.locator(".bp-text").inner_text()
+    slider.focus()
+    tab.keyboard.press("End")
+    total = int(slider.get_attribute("max")) + 1
+    assert total > 1
+    assert counter.text_content() == f"Check {total} of {total}"
+    assert [bar.get_attribute("height") for bar in bars.all()] != before
+    assert stepper.locator(".bp-text").inner_text() != first_text
+    assert outside == []
+    tab.context.close()
+
+
 @pytest.fixture(scope="module")
 def lab(site, tmp_path_factory):
     """JupyterLab on 127.0.0.1 (no token, its own port), holding the notebooks the book offers."""
@@ -267,6 +334,27 @@ def lab(site, tmp_path_factory):
             server.kill()
             server.wait()
         log.close()
+
+
+def test_a_trusted_notebook_s_step_through_steps_in_jupyterlab(lab, browser):
+    url, folder = lab
+    # Trusted, as a notebook is once its reader has run it: JupyterLab then runs the
+    # figure's script, as it does for an output the reader's own kernel has just made.
+    subprocess.run([sys.executable, "-m", "jupyter", "trust",
+                    str(folder / "backpropagation.ipynb")], check=True, capture_output=True)
+    tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    outside = stay_local(tab)
+    tab.goto(f"{url}/lab/tree/backpropagation.ipynb?reset")
+    stepper = tab.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .bp-stepper").first
+    stepper.wait_for(timeout=60_000)
+    counter = stepper.locator(".bp-counter")
+    playwright.expect(counter).to_have_text(re.compile(r"Step 1 of \d+"), timeout=30_000)
+    stepper.scroll_into_view_if_needed()
+    stepper.get_by_role("button", name="Next step").click()
+    playwright.expect(counter).to_have_text(re.compile(r"Step 2 of \d+"))
+    playwright.expect(stepper.locator(".bp-text")).to_contain_text("hidden unit 1 of layer 1")
+    assert outside == []
+    tab.context.close()
 
 
 # What JupyterLab would show raw, had MyST survived into a notebook's Markdown.

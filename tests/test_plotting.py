@@ -110,6 +110,30 @@ def test_the_layer_figure_draws_each_network_s_geometric_mean_over_seeds():
     assert [text.get_text() for text in figure.legends[0].get_texts()] == list(norms)
 
 
+def test_the_gradient_slider_shows_each_check_s_rms_per_layer(results):
+    deepest = max(len(group.config.neurons_per_layer) for group in results)
+    results = [group for group in results if len(group.config.neurons_per_layer) == deepest]
+    slider = plotting.gradient_slider(results)
+    checks = min(len(r.course_steps) for group in results for r in group.results)
+    assert len(slider) == checks
+    rms = [np.exp(np.log([reports.gradient_rms(r) for r in group.results]).mean(axis=0))
+           for group in results]
+    for check, state in enumerate(slider.states):
+        for values in rms:
+            assert ", ".join(f"{value:.3g}" for value in values[check]) in state.html
+    # A larger gradient stands taller: a smaller y on the same axis.
+    first, last = rms[0][0, 0], rms[0][0, -1]
+    y = {layer: float(slider.states[0].settings[f"bar-0-{layer}", "y"]) for layer in (0, 2)}
+    assert (y[0] < y[2]) == (first > last)
+
+
+def test_the_gradient_slider_needs_runs_of_one_depth(results):
+    with pytest.raises(ValueError, match="at least one group of runs"):
+        plotting.gradient_slider([])
+    with pytest.raises(ValueError, match="runs of the same depth, got \\[2, 3\\]"):
+        plotting.gradient_slider(results)
+
+
 def test_save_writes_png_and_svg(results, tmp_path):
     paths = plotting.save(plotting.plot_training(results), tmp_path / "figures" / "loss")
     assert [p.name for p in paths] == ["loss.png", "loss.svg"]

@@ -87,6 +87,7 @@ HIDDEN_LAYER_UPDATE = register(
         justifies=(
             "backprop.network.forward",
             "backprop.network.backward",
+            "backprop.network.deltas",
             "backprop.losses.mean_cross_entropy",
             "backprop.losses.cross_entropy_delta",
             "backprop.activations.softmax",
@@ -186,6 +187,7 @@ DELTA_RECURRENCE = register(
         justifies=(
             "backprop.network.forward",
             "backprop.network.backward",
+            "backprop.network.deltas",
             "backprop.activations.sigmoid",
             "backprop.activations.sigmoid_derivative",
             "backprop.activations.improved_sigmoid",
@@ -234,6 +236,7 @@ BATCHED_GRADIENT = register(
         justifies=(
             "backprop.network.forward",
             "backprop.network.backward",
+            "backprop.network.deltas",
             "backprop.losses.mean_cross_entropy",
             "backprop.losses.cross_entropy_delta",
             "backprop.training.sgd_step",
