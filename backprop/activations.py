@@ -4,13 +4,13 @@ Backpropagation needs :math:`f'(z)` at every hidden unit. Each derivative here i
 terms of the activation :math:`a = f(z)` that the forward pass has already computed, so the
 backward pass needs no second look at :math:`z`:
 
-====================  ============================  =========================================
-name                  :math:`a = f(z)`              :math:`f'(z)` in terms of :math:`a`
-====================  ============================  =========================================
-``sigmoid``           :math:`1 / (1 + e^{-z})`      :math:`a (1 - a)`
-``improved_sigmoid``  :math:`1.7159 \tanh(2z/3)`    :math:`\tfrac{2}{3}(1.7159 - a^2/1.7159)`
-``relu``              :math:`\max(0, z)`            :math:`[a > 0]`
-====================  ============================  =========================================
+====================  ==============================  =========================================
+name                  the function :math:`a = f(z)`   :math:`f'(z)` in terms of :math:`a`
+====================  ==============================  =========================================
+``sigmoid``           :math:`1 / (1 + e^{-z})`        :math:`a (1 - a)`
+``improved_sigmoid``  :math:`1.7159 \tanh(2z/3)`      :math:`\tfrac{2}{3}(1.7159 - a^2/1.7159)`
+``relu``              :math:`\max(0, z)`              :math:`[a > 0]`
+====================  ==============================  =========================================
 
 The output layer is always :func:`softmax`, whose derivative :func:`softmax_derivative` is a
 Jacobian; combined with the cross-entropy loss it collapses to :math:`\hat y - y` per sample,

@@ -5,9 +5,10 @@
     backprop experiment NAME... | all [--seeds S] [--jobs J | --dask ADDRESS] [--force]
                                       [--epochs N] [--results DIR] [--quiet]
     backprop claims [--seeds S] [--jobs J | --dask ADDRESS] [--epochs N] [--results DIR]
-    backprop train [--hidden 64 ...] [--activation sigmoid] [--init uniform] [...]
+    backprop train [--hidden 64 ...] [--activation sigmoid] [--init uniform] [--table]
+                   [...]
     backprop data [--data-dir DIR] [--no-download]
-    backprop book [--source docs] [--output docs/_build/html] [--fresh]
+    backprop book [--source docs] [--output docs/_build/html] [--fresh] [--pdf]
     backprop exercises
     backprop check NAME FILE [--timeout 60]
     backprop grade SUBMISSION... --output grades.csv [--exercises NAME...]
@@ -19,9 +20,10 @@ Runs go to worker processes (``--jobs``, every core by default) or to a Dask clu
 (``--dask tcp://HOST:PORT``, the ``cluster`` extra); this process alone writes the results
 store. Long work shows a progress bar on a terminal; it stays out of logs and pipes, and
 ``--quiet`` hides it everywhere. A bad option is one line on standard error and exit code 2;
-every option is checked before any data is read. Any other failure (missing or corrupt
-data, a diverging run, a results directory that cannot be written) is one line and exit
-code 1. Results, figures and ``summary.md`` are saved before anything is printed, so a
+every option is checked before any data is read. Any other failure (corrupt data, a
+diverging run, a results directory that cannot be written) is one line and exit code 1;
+missing data takes at most five, to say what is missing, why it could not be downloaded,
+and where to put it. Results, figures and ``summary.md`` are saved before anything is printed, so a
 closed pipe or a full disk on standard output loses no work.
 """
 
@@ -31,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -39,7 +42,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import backprop
-from backprop import claims, experiments, parallel, reports, runs, store
+from backprop import book, claims, experiments, parallel, reports, runs, store
 from backprop import data as mnist
 from backprop.activations import ACTIVATIONS
 from backprop.checks import int_in_range
@@ -134,8 +137,13 @@ def _sweep_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def plain(text: str) -> str:
+    """ReStructuredText's inline markup taken out, for a terminal: ````backprop```` is backprop."""
+    return re.sub(r"``([^`]+)``|:\w+:`~?([^`]+)`", lambda m: m.group(1) or m.group(2), text)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="backprop", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="backprop", description=plain(__doc__.split("\n\n")[0]))
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {backprop.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -165,6 +173,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="checks without improvement before stopping (default 50)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    train.add_argument("--table", action="store_true",
+                       help="print the figures as the summary's Markdown table, a column "
+                            "each, rather than a line each")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     data = commands.add_parser("data", help="show where MNIST is, verify it, fetch what "
@@ -173,18 +184,22 @@ def _parser() -> argparse.ArgumentParser:
                       help="the MNIST directory (default $BACKPROP_DATA_DIR or the cache)")
     data.add_argument("--no-download", action="store_true", help="only look, never download")
 
-    book = commands.add_parser("book", help="build the book, executing every experiment "
+    building = commands.add_parser("book", help="build the book, executing every experiment "
                                             "(needs the docs extra)")
-    book.add_argument("--source", type=Path, default=Path("docs"),
+    building.add_argument("--source", type=Path, default=Path("docs"),
                       help="the book's sources (default docs)")
-    book.add_argument("--output", type=Path, default=Path("docs/_build/html"),
+    building.add_argument("--output", type=Path, default=Path("docs/_build/html"),
                       help="where the HTML goes (default docs/_build/html)")
-    book.add_argument("--fresh", action="store_true",
+    building.add_argument("--fresh", action="store_true",
                       help="read every page again (executed pages still come from the cache)")
-    book.add_argument("--jobs", type=_positive_int,
+    building.add_argument("--jobs", type=_positive_int,
                       help=f"worker processes for the experiments (default every core: "
                            f"{parallel.default_jobs()})")
-    book.add_argument("--quiet", action="store_true", help="no progress bar")
+    building.add_argument("--pdf", action="store_true",
+                      help="the PDF edition too, typeset by xelatex from the same executed "
+                           "pages, into the HTML's folder as backprop.pdf (needs TeX Live: "
+                           f"apt-get install {' '.join(book.TEX_PACKAGES)})")
+    building.add_argument("--quiet", action="store_true", help="no progress bar")
     commands.add_parser("exercises", help="list the exercises that backprop check can check")
     check = commands.add_parser(
         "check", help="check an answer to an exercise, defined in a Python file",
@@ -259,6 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``| head``): end quietly, and let nothing flush at exit.
         with contextlib.suppress(OSError, ValueError, AttributeError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return FAILURE
+    except mnist.MNISTNotFoundError as error:
+        # What is missing, why, and where to put it: a few lines written to be read whole.
+        print(f"backprop: {error}", file=sys.stderr)
         return FAILURE
     except (ValueError, ArithmeticError, OSError, ImportError) as error:
         print(f"backprop: {str(error).splitlines()[0]}", file=sys.stderr)
@@ -348,14 +367,19 @@ def _train(arguments: argparse.Namespace) -> int:
         config, data, directory,
         progress=_progress(arguments),
     )
-    _print(reports.summary_table([runs.SeededRuns(config, (result,))]))
+    group = runs.SeededRuns(config, (result,))
+    sizes = "-".join(map(str, (784, *config.neurons_per_layer)))
+    title = (f"{sizes}, {config.activation}, {config.init} init\nlearning rate "
+             f"{config.learning_rate:g}, momentum {config.momentum:g}, batch {config.batch_size}")
+    _print(reports.summary_table([group]) if arguments.table
+           else reports.summary_lines(group, title))
     return 0
 
 
 def _data(arguments: argparse.Namespace) -> int:
     directory = mnist.data_directory(arguments.data_dir)
-    print(f"MNIST directory: {directory}")
     paths = mnist.locate_files(directory, download=not arguments.no_download)
+    print(f"MNIST directory: {directory}")
     loaded = mnist.load_mnist(directory, download=False)
     for path, array in zip(paths, loaded, strict=True):
         kind = "images" if array.ndim == 2 else "labels"
@@ -455,6 +479,11 @@ def _book(arguments: argparse.Namespace) -> int:
         import myst_nb  # noqa: F401 -- only to say what is missing
     except ImportError:
         raise ValueError('the book needs the docs extra: pip install -e ".[docs]"') from None
+    if arguments.pdf:
+        missing = book.missing_tex()
+        if missing:
+            raise ValueError(f"the PDF edition needs {' and '.join(missing)}, from TeX Live: "
+                             f"apt-get install {' '.join(book.TEX_PACKAGES)}")
     directory = store.results_directory().resolve()
     # Every experiment first, on every core: the pages then find each run in the store.
     start = time.perf_counter()
@@ -473,14 +502,18 @@ def _book(arguments: argparse.Namespace) -> int:
     if arguments.fresh:
         command.insert(3, "-E")
     middle = time.perf_counter()
-    status = subprocess.run(command, check=False,
-                            env={**os.environ, "BACKPROP_RESULTS_DIR": str(directory)}
-                            ).returncode
+    environment = {**os.environ, "BACKPROP_RESULTS_DIR": str(directory),
+                   "BACKPROP_BOOK_PDF": "1" if arguments.pdf else ""}
+    status = subprocess.run(command, check=False, env=environment).returncode
+    if status == 0 and arguments.pdf:
+        status = book.typeset_pdf(arguments.source, arguments.output, environment)
     print(f"The experiments took {record['seconds']:.0f} s ({record['trained']} runs trained, "
           f"{record['served']} served from the store, {record['jobs']} workers); the rest of "
           f"the book {time.perf_counter() - middle:.0f} s.")
     if status == 0:
         print(f"The book is built: open {(arguments.output / 'index.html').resolve()}")
+        if arguments.pdf:
+            print(f"Its PDF edition: {(arguments.output / book.PDF).resolve()}")
     return status
 
 

@@ -28,7 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from textwrap import wrap
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import numpy as np
 import platformdirs
@@ -232,33 +234,63 @@ def locate_files(directory: Path, *, download: bool = True) -> list[Path]:
     Raises
     ------
     MNISTNotFoundError
-        If a file is missing and downloading is off or fails from every mirror: one line
-        naming the files, the directory, each mirror's answer, and ``BACKPROP_DATA_DIR``.
+        If a file is missing and downloading is off or fails from every mirror: at most
+        five lines naming the files, the directory, each mirror's answer, and
+        ``BACKPROP_DATA_DIR`` (:func:`not_found_message`). When no mirror can be reached,
+        the other files are not tried.
     IDXFormatError
         If a file's name is taken by something other than a regular file.
     """
     found = {file.name: _existing(directory, file.name) for file in MNIST_FILES}
     missing = [file for file in MNIST_FILES if found[file.name] is None]
-    failures = []
+    answers: dict[str, str] = {}
     if download and missing:
         created = not directory.exists()
         for file in missing:
             try:
                 found[file.name] = _download(file, directory)
-            except OSError as error:
-                failures.append(f"{file.name}.gz: {error}")
+            except DownloadError as error:
+                answers = error.answers
+                if all(answer == UNREACHABLE for answer in answers.values()):
+                    break  # no mirror answers: the other files would fare no better
         if created and directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
     still_missing = [file.name for file in MNIST_FILES if found[file.name] is None]
     if still_missing:
-        tried = (f"downloading failed ({'; '.join(failures)})" if failures
-                 else "downloading was off")
-        raise MNISTNotFoundError(
-            f"MNIST files missing from {directory}: {', '.join(still_missing)} (looked for "
-            f"each with and without .gz); {tried}; if you have a copy of the four files, set "
-            f"{ENVIRONMENT_VARIABLE} to its directory"
-        )
+        raise MNISTNotFoundError(not_found_message(directory, still_missing, answers,
+                                                   download))
     return [found[file.name] for file in MNIST_FILES]
+
+
+UNREACHABLE = "could not be reached"
+"""A mirror's answer when no connection to it could be made or kept."""
+
+
+def not_found_message(
+    directory: Path, missing: list[str], answers: dict[str, str], download: bool
+) -> str:
+    """What is missing, why it could not be downloaded, and where to put it: five lines at most.
+
+    ``answers`` maps each mirror tried to what it answered (:data:`UNREACHABLE`, an HTTP
+    status, a wrong checksum).
+    """
+    count = "all four files" if len(missing) == len(MNIST_FILES) else (
+        f"{len(missing)} of its four files")
+    hosts = [urlsplit(mirror).hostname or mirror for mirror in answers]
+    if not download:
+        why = "Downloading was off."
+    elif answers and all(answer == UNREACHABLE for answer in answers.values()):
+        why = ("Downloading failed: no mirror could be reached (no network?); tried "
+               f"{', '.join(hosts)}.")
+    else:
+        why = "Downloading failed: no mirror served it intact: " + "; ".join(
+            f"{host} {answer}" for host, answer in zip(hosts, answers.values(), strict=True)
+        ) + "."
+    names = [f"{name}," for name in missing[:-2]] + [" and ".join(missing[-2:])]
+    put = (f"Put {' '.join(names)} there, or set {ENVIRONMENT_VARIABLE} to their folder.")
+    return "\n".join([f"MNIST is missing from {directory} ({count}, with or without .gz).",
+                      *wrap(why, 80, break_on_hyphens=False),
+                      *wrap(put, 80, break_on_hyphens=False)])
 
 
 def _existing(directory: Path, name: str) -> Path | None:
@@ -279,42 +311,98 @@ DOWNLOAD_TIMEOUT = (10, 30)
 """Seconds to connect to a mirror, and to wait for each read from it."""
 
 
+class DownloadError(OSError):
+    """No mirror served a file intact; ``answers`` maps each mirror to what it answered."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        super().__init__("no mirror served it intact: " + "; ".join(
+            f"{mirror} {answer}" for mirror, answer in answers.items()))
+        self.answers = answers
+
+
 def _download(file: MNISTFile, directory: Path) -> Path:
     """Fetch ``file`` from the first mirror that serves it intact.
 
     Raises
     ------
-    OSError
-        Listing what each mirror answered, on one line.
+    DownloadError
+        With what each mirror answered.
     """
     # pooch is imported only to download: at import it loads tqdm.auto, which inside Jupyter
     # warns on stderr when ipywidgets is absent, and every chapter of the book loads MNIST.
     import pooch
+    import requests
 
-    answers = []
-    for mirror in MIRRORS:
-        try:
-            return Path(
-                pooch.retrieve(
-                    f"{mirror}{file.name}.gz",
-                    known_hash=f"sha256:{file.gz_sha256}",
-                    fname=f"{file.name}.gz",
-                    path=directory,
-                    downloader=downloader(),
-                )
-            )
-        # A refused connection (OSError) or a wrong checksum (ValueError): try the next one.
-        except (OSError, ValueError) as error:
-            reason = str(error).splitlines()[0] if str(error) else ""
-            answers.append(f"{mirror}: {type(error).__name__}: {reason}"[:200])
-    raise OSError("no mirror served it intact: " + ", ".join(answers))
+    answers = {}
+    logger = pooch.get_logger()
+    level = logger.level
+    # pooch announces each attempt on a line of its own; the progress bar names the file.
+    logger.setLevel("WARNING")
+    try:
+        for mirror in MIRRORS:
+            try:
+                return Path(pooch.retrieve(
+                    f"{mirror}{file.name}.gz", known_hash=f"sha256:{file.gz_sha256}",
+                    fname=f"{file.name}.gz", path=directory,
+                    downloader=downloader(f"{file.name}.gz")))
+            except requests.ConnectionError:
+                answers[mirror] = UNREACHABLE
+            except requests.Timeout:
+                answers[mirror] = "timed out"
+            except requests.HTTPError as error:
+                answers[mirror] = f"answered HTTP {error.response.status_code}"
+            # pooch's own check of the published SHA-256.
+            except ValueError:
+                answers[mirror] = "served a file with the wrong checksum"
+            except OSError as error:
+                answers[mirror] = f"failed: {type(error).__name__}"
+    finally:
+        logger.setLevel(level)
+    raise DownloadError(answers)
 
 
-def downloader() -> Callable[..., None]:
-    """The pooch downloader used for every file: HTTP, with a progress bar on a terminal."""
+def downloader(name: str = "") -> Callable[..., None]:
+    """The pooch downloader used for every file: HTTP, with a progress bar on a terminal.
+
+    The bar is tqdm's, named by the file, and appears once a mirror has answered: an
+    attempt that fails draws nothing.
+    """
     import pooch
 
-    return pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=DOWNLOAD_TIMEOUT)
+    bar = ProgressBar(name) if sys.stderr.isatty() else False
+    return pooch.HTTPDownloader(progressbar=bar, timeout=DOWNLOAD_TIMEOUT)
+
+
+class ProgressBar:
+    """A tqdm bar that pooch drives, made when pooch learns the download's size."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.bar = None
+
+    @property
+    def total(self) -> int | None:
+        """The bytes to download, once the mirror has said."""
+        return None if self.bar is None else self.bar.total
+
+    @total.setter
+    def total(self, size: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=size, desc=self.name, unit="B", unit_scale=True, ncols=79,
+                        leave=True, file=sys.stderr)
+
+    def update(self, count: int) -> None:
+        """Count ``count`` more bytes."""
+        self.bar.update(count)
+
+    def reset(self) -> None:
+        """Start counting again (pooch does, to fill the bar at the end)."""
+        self.bar.reset()
+
+    def close(self) -> None:
+        """Leave the finished bar on the terminal."""
+        self.bar.close()
 
 
 _LOADING = threading.Lock()

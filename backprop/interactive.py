@@ -16,11 +16,13 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 STYLE = """
 .bp-stepper{--bp-bg:var(--pst-color-background,var(--jp-layout-color0,#fff));
+ background:var(--bp-bg);color:var(--pst-color-text-base,var(--jp-ui-font-color1,#222));
  border:1px solid rgba(128,128,128,.45);border-radius:6px;padding:.6em;margin:1em 0}
 .bp-stepper:focus-visible{outline:3px solid #0072B2;outline-offset:2px}
 .bp-stepper svg{display:block;width:100%;max-width:640px;height:auto;margin:0 auto}
@@ -215,6 +217,58 @@ class Stepper:
 
     def _repr_html_(self) -> str:
         return self.html()
+
+    def markdown(self) -> str:
+        """Every step as a numbered list, in Markdown with its maths: the figure on paper.
+
+        What a page shows where it runs no script and draws no SVG: the book's PDF edition,
+        which takes a notebook's Markdown output where it cannot take its HTML.
+        """
+        items = "\n".join(f"{number}. {as_markdown(state.html)}"
+                           for number, state in enumerate(self.states, start=1))
+        return (f"**{self.label}**, {len(self)} {self.noun.lower()}s (the HTML edition steps "
+                f"through them in a figure):\n\n{items}\n")
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+
+SYMBOLS = {
+    "\N{GREEK SMALL LETTER DELTA}": r"\delta ",
+    "\N{GREEK CAPITAL LETTER SIGMA}": r"\Sigma ",
+    "\N{LATIN SMALL LETTER Y WITH CIRCUMFLEX}": r"\hat{y}",
+    "\N{PARTIAL DIFFERENTIAL}": r"\partial ",
+    "\N{GREEK SMALL LETTER ALPHA}": r"\alpha ",
+}
+"""The Greek and other letters a step's symbols use, as TeX writes them in maths.
+
+:meta hide-value:
+"""
+
+_SCRIPTED = re.compile(r"([^\s(>]*?)((?:<su[pb]>[^<]*</su[pb]>)+)")
+
+
+def as_markdown(text: str) -> str:
+    """A step's HTML as one Markdown paragraph: its symbols maths, its code code.
+
+    ``z<sup>(1)</sup><sub>2</sub>`` becomes ``$z^{(1)}_{2}$``; bold and code keep their
+    meaning; paragraphs run on, each closed by a full stop.
+    """
+    def math(found: re.Match) -> str:
+        scripts = re.sub(r"<sup>([^<]*)</sup>", r"^{\1}", found[2])
+        scripts = re.sub(r"<sub>([^<]*)</sub>", r"_{\1}", scripts)
+        # A script inside a script (e to the z_k) was made maths already: one $ pair in all.
+        body = "".join(SYMBOLS.get(char, char) for char in found[1] + scripts)
+        return f"${body.replace('$', '')}$"
+
+    # The innermost scripts first, then those around them.
+    while (converted := _SCRIPTED.sub(math, text)) != text:
+        text = converted
+    text = re.sub(r"</?strong>", "**", text)
+    text = re.sub(r"</?code>", "`", text)
+    paragraphs = [html.unescape(part) for part in re.findall(r"<p>(.*?)</p>", text)]
+    return " ".join(f"{part[:-2]}.**" if part.endswith("**") else
+                    part if part.endswith(".") else f"{part}." for part in paragraphs)
 
 
 def step_text(title: str, *lines: str, function: str = "") -> str:

@@ -89,6 +89,24 @@ def summary_table(
     return "\n".join(rows) + "\n"
 
 
+def summary_lines(group: SeededRuns, title: str = "", width: int = 80) -> str:
+    """One configuration's figures as a terminal shows them: a line each, titles aligned.
+
+    The figures of :func:`summary_table` (over seeds, "mean ± standard deviation"), after
+    ``title`` (by default the configuration's label); a line too long for ``width`` columns
+    is cut with an ellipsis.
+    """
+    keys = [key for key in SUMMARY_COLUMNS if key not in ("run", "label")]
+    column = max(len(SUMMARY_COLUMNS[key][0]) for key in keys)
+    lines = [line[:width] for line in (title or group.config.label).splitlines()]
+    if group.seeds > 1:
+        lines.append(f"  {'seeds':<{column}}  {group.seeds}")
+    for key in keys:
+        line = f"  {SUMMARY_COLUMNS[key][0]:<{column}}  {_cell(group, key, ranges=False)}"
+        lines.append(line if len(line) <= width else line[: width - 1] + "…")
+    return "\n".join(lines) + "\n"
+
+
 def _by_figure(groups: Sequence[SeededRuns], columns: Sequence[str], ranges: bool,
                labels: Mapping[str, str]) -> str:
     names = [labels.get(group.config.name, group.config.label) for group in groups]

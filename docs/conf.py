@@ -1,13 +1,17 @@
 """Sphinx configuration of the backprop book: MyST-NB pages executed at build time."""
 
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 import backprop
+from backprop.store import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,6 +39,9 @@ extensions = [
     # Collapses each exercise's solution until the reader asks for it.
     "sphinx_togglebutton",
     "notebook_downloads",
+    "launch_buttons",
+    "accessible_html",
+    "pdf_edition",
     "chapter_times",
 ]
 
@@ -68,6 +75,10 @@ def _repository() -> str | None:
     return url if found.returncode == 0 and url.startswith("https://") else None
 
 
+# The GitHub repository whose notebooks branch the pages' Colab and Binder buttons open: the
+# one the Pages workflow runs in, or this book's own.
+backprop_github = os.environ.get("GITHUB_REPOSITORY") or "backprop-textbook/backprop"
+
 # The install line a downloaded notebook opens with.
 _REPOSITORY = _repository()
 backprop_install = (
@@ -87,16 +98,65 @@ html_last_updated_fmt = None
 # A first visit has no stored colour mode; without a default the theme logs a console error.
 html_context = {"default_mode": "light"}
 html_static_path = ["_static"]
+templates_path = ["_templates"]
 html_css_files = ["backprop.css"]
+
+# The PDF edition (backprop book --pdf): LaTeX from the same executed notebooks, typeset by
+# xelatex, as d2l's is. xelatex reads the text's Unicode (δ, ∂, ŷ) in its own fonts and
+# embeds every font; makeindex, not xindy, which Debian's TeX Live lacks by default.
+latex_engine = "xelatex"
+latex_use_xindy = False
+# toctree_only: the chapters are the PDF's chapters, not sections of the landing page's last.
+latex_documents = [("index", "backprop.tex", html_title, author, "manual", True)]
+latex_show_urls = "no"
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "11pt",
+    # Tables in a smaller size, as printed books set them: a gradebook's seven columns then
+    # keep within the page.
+    "preamble": "\n".join([r"\setcounter{tocdepth}{1}", r"\usepackage{etoolbox}",
+                           r"\AtBeginEnvironment{tabulary}{\footnotesize}",
+                           r"\AtBeginEnvironment{tabular}{\footnotesize}",
+                           r"\AtBeginEnvironment{longtable}{\footnotesize}"]),
+    # Code and outputs wrap at the margin rather than run past it.
+    "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
+}
 
 exclude_patterns = ["_build", "_ext", "jupyter_execute", ".jupyter_cache",
                     "**.ipynb_checkpoints"]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "substitution"]
 # The landing page names the repository the book was built from, where the build knows it.
+def _citation() -> dict[str, str]:
+    """The landing page's "How to cite", in words and as BibTeX, from CITATION.cff."""
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    authors = " and ".join(author.get("name") or f"{author['family-names']}, "
+                           f"{author['given-names']}" for author in cff["authors"])
+    year = str(cff["date-released"])[:4]
+    bibtex = "\n".join([
+        "@software{backprop_textbook,",
+        f"  author  = {{{{{authors}}}}},",
+        f"  title   = {{{cff['title']}}},",
+        f"  version = {{{cff['version']}}},",
+        f"  year    = {{{year}}},",
+        f"  url     = {{{cff['url']}}},",
+        "}",
+    ])
+    return {
+        "citation": f"{authors} ({year}). *{cff['title']}* (version {cff['version']}). "
+                    f"<{cff['url']}>",
+        "citation_bibtex": f"```bibtex\n{bibtex}\n```",
+    }
+
+
 myst_substitutions = {
     "repository": f"<{_REPOSITORY}>" if _REPOSITORY else "the repository this book was built "
                   "from (your teacher or the hosting page names it)",
+    **_citation(),
+    # backprop book --pdf makes the PDF edition beside the pages.
+    "pdf": ('Read it on paper or offline in the <a href="backprop.pdf">PDF edition</a>, '
+            "typeset from the same executed pages."
+            if os.environ.get("BACKPROP_BOOK_PDF") else ""),
 }
 myst_heading_anchors = 3
 
@@ -123,6 +183,20 @@ for _path in sorted(Path(backprop.__file__).parent.rglob("*.py")):
 nb_execution_cache_path = str(
     ROOT / "docs" / "_build" / ".jupyter_cache" / f"{_package.hexdigest()[:16]}-epochs-{_runs}"
 )
+
+# The kernels that execute the pages log only their errors. At every start ipykernel warns
+# that it talks to the build over TCP without encryption: true of any kernel on this
+# machine's loopback, and nothing a reader of the build's output can act on. The kernel is
+# named python3, as the notebooks say, and found first through JUPYTER_PATH.
+_kernels = ROOT / "docs" / "_build" / "kernels"
+_spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                  "--IPKernelApp.log_level=ERROR"],
+         "display_name": "Python 3", "language": "python", "metadata": {"debugger": True}}
+(_kernels / "kernels" / "python3").mkdir(parents=True, exist_ok=True)
+write_atomically(_kernels / "kernels" / "python3" / "kernel.json",
+                 lambda file: file.write(json.dumps(_spec).encode()))
+os.environ["JUPYTER_PATH"] = os.pathsep.join(
+    [str(_kernels), *filter(None, [os.environ.get("JUPYTER_PATH")])])
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"

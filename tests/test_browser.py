@@ -7,6 +7,7 @@ empty folder and reads as plain Jupyter in JupyterLab.
 """
 
 import functools
+import html
 import http.server
 import json
 import os
@@ -17,11 +18,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
+
+import backprop
 
 playwright = pytest.importorskip("playwright.sync_api",
                                  reason="the browser test needs the docs extra")
@@ -40,17 +44,25 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def built(tmp_path_factory):
+    """A shortened build of the book's HTML: its folder, and the environment it was built in."""
     root = tmp_path_factory.mktemp("book")
     environment = dict(os.environ, BACKPROP_EPOCHS="1",
-                       BACKPROP_RESULTS_DIR=str(root / "results"))
+                       BACKPROP_RESULTS_DIR=str(root / "results"), BACKPROP_BOOK_PDF="1")
     build = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-b", "html", str(DOCS),
          str(root / "html")],
         env=environment, capture_output=True, text=True, check=False,
     )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    handler = functools.partial(QuietHandler, directory=str(root / "html"))
+    # The kernels that executed the pages said nothing on the build's output.
+    assert "IPKernelApp" not in build.stdout + build.stderr
+    return root / "html", environment
+
+
+@pytest.fixture(scope="module")
+def site(built):
+    handler = functools.partial(QuietHandler, directory=str(built[0]))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -98,6 +110,13 @@ def stay_local(tab):
     return outside
 
 
+def typeset(tab):
+    """Wait until MathJax, where a page loads it, has typeset the page."""
+    tab.wait_for_function("() => !window.MathJax || (window.MathJax.startup && "
+                          "window.MathJax.startup.promise)", timeout=30_000)
+    tab.evaluate("() => window.MathJax ? window.MathJax.startup.promise : null")
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_offline(site, browser, page):
     errors = []
@@ -107,9 +126,7 @@ def test_page_renders_offline(site, browser, page):
     tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.goto(f"{site}/{page}.html", wait_until="networkidle")
-    tab.wait_for_function("() => !window.MathJax || (window.MathJax.startup && "
-                          "window.MathJax.startup.promise)", timeout=30_000)
-    tab.evaluate("() => window.MathJax ? window.MathJax.startup.promise : null")
+    typeset(tab)
     assert outside == []
     assert errors == []
     assert tab.locator("mjx-merror").count() == 0
@@ -125,6 +142,34 @@ def test_page_renders_offline(site, browser, page):
     for image in images:
         assert image.get_attribute("alt"), f"an image on {page} has no alt text"
         assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    context.close()
+
+
+def axe_core():
+    """The path of axe-core's script, as axe-playwright-python ships it."""
+    axe = pytest.importorskip("axe_playwright_python", reason="axe-core comes with the docs "
+                                                             "extra")
+    return Path(axe.__file__).parent / "axe.min.js"
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("page", [*PAGES, "genindex", "py-modindex", "search"])
+def test_axe_core_finds_nothing_wrong(site, browser, page, mode):
+    context = browser.new_context(color_scheme=mode)
+    # The theme's own switch, as a reader who chose the mode leaves it.
+    context.add_init_script(f"localStorage.setItem('mode', '{mode}');"
+                            f"localStorage.setItem('theme', '{mode}');")
+    tab = context.new_page()
+    outside = stay_local(tab)
+    tab.goto(f"{site}/{page}.html", wait_until="networkidle")
+    typeset(tab)
+    assert tab.evaluate("() => document.documentElement.dataset.theme") == mode
+    tab.add_script_tag(path=str(axe_core()))
+    violations = tab.evaluate("""async () => (await axe.run(document, {
+        resultTypes: ['violations']})).violations.map(v => [v.id, v.impact,
+        v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)])""")
+    assert violations == []
+    assert outside == []
     context.close()
 
 
@@ -147,7 +192,7 @@ def test_nothing_is_wider_than_the_column(site, browser, page):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.goto(f"{site}/{page}.html", wait_until="networkidle")
-    tab.evaluate("() => window.MathJax ? window.MathJax.startup.promise : null")
+    typeset(tab)
     # Folded outputs and solutions too, as a reader who opens them sees them.
     tab.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
     assert tab.evaluate(WIDE) == []
@@ -210,6 +255,80 @@ def test_a_chapter_shows_its_code_and_its_notebook_runs_alone(site, browser, pag
         for output in cell.get("outputs", []):
             assert output.output_type != "error"
             assert not (output.output_type == "stream" and output.name == "stderr"), output.text
+
+
+def test_the_landing_page_says_how_to_cite(site):
+    page = urllib.request.urlopen(f"{site}/index.html").read().decode()
+    assert 'id="how-to-cite"' in page
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "@software{backprop_textbook" in text
+    assert f"version = {{{backprop.__version__}}}" in text
+    assert f"(version {backprop.__version__})" in text
+
+
+@pytest.mark.parametrize("page", [*CHAPTERS, "exercises/tricks"])
+def test_a_page_opens_its_notebook_in_colab_and_binder(site, page):
+    html = urllib.request.urlopen(f"{site}/{page}.html").read().decode()
+    links = set(re.findall(r'href="(https://(?:colab\.research\.google\.com|mybinder\.org)'
+                           r'/[^"]+)"', html))
+    repository = "backprop-textbook/backprop"
+    assert links == {
+        f"https://colab.research.google.com/github/{repository}/blob/notebooks/{page}.ipynb",
+        f"https://mybinder.org/v2/gh/{repository}/notebooks?labpath="
+        + urllib.parse.quote(f"{page}.ipynb", safe=""),
+    }
+
+
+@pytest.fixture(scope="module")
+def pdf(built):
+    """The PDF edition of the shortened build, typeset as backprop book --pdf does."""
+    from backprop import book
+
+    if book.missing_tex() or shutil.which("pdfinfo") is None:
+        pytest.skip("the PDF edition needs TeX Live and poppler-utils: apt-get install "
+                    f"{' '.join(book.TEX_PACKAGES)} poppler-utils")
+    folder, environment = built
+    assert book.typeset_pdf(DOCS, folder, environment) == 0
+    return folder / book.PDF
+
+
+def pdf_text(path):
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_the_pdf_edition_has_every_chapter_and_no_raw_markup(pdf):
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE)[1])
+    assert pages >= 60
+    text = pdf_text(pdf)
+    # Each chapter's title, its first heading.
+    titles = [re.search(r"^# (.+)$", (DOCS / f"{page}.md").read_text(), re.MULTILINE)[1]
+              for page in CHAPTERS]
+    flat = " ".join(text.split())
+    for title in titles:
+        assert title in flat, title
+    for raw in ("\\frac", "\\begin{", "\\partial", "$$", "{glue", ":::", "{doc}", "{ref}",
+                "{cite", "```{"):
+        assert raw not in text, f"raw markup {raw!r} in the PDF"
+    # The worked example's step-through, on paper as its numbered list of steps.
+    assert "the HTML edition steps through them in a figure" in flat
+
+
+def test_every_font_of_the_pdf_is_embedded(pdf):
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert fonts
+    # Columns: name, type, encoding, emb, sub, uni, object ID.
+    assert [line for line in fonts if line.split()[-5] != "yes"] == []
+
+
+def test_the_landing_page_links_the_pdf(site, pdf):
+    page = urllib.request.urlopen(f"{site}/index.html").read().decode()
+    assert 'href="backprop.pdf"' in page
+    with urllib.request.urlopen(f"{site}/backprop.pdf") as response:
+        assert response.read(5) == b"%PDF-"
 
 
 def test_no_progress_display_lands_in_a_built_page(site):

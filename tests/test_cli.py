@@ -1,4 +1,5 @@
 import os
+import re
 
 import pytest
 from conftest import ten_class_dataset
@@ -35,8 +36,16 @@ def test_train_prints_its_figures(small_data, tmp_path, monkeypatch, capsys):
                      "--init", "fan_in", "--momentum", "0.9", "--learning-rate", "0.02",
                      "--epochs", "2", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "| train | backprop train |" in out
+    assert out.startswith("784-16-8-10, improved_sigmoid, fan_in init\n"
+                          "learning rate 0.02, momentum 0.9, batch 32\n")
+    assert max(map(len, out.splitlines())) <= 80
+    assert re.search(r"^  validation accuracy +\d+\.\d\d%$", out, re.MULTILINE)
     assert len(list((tmp_path / "results").glob("train-*.json"))) == 1
+    # The same figures as the summary's table, from the store, with --table.
+    assert cli.main(["train", "--hidden", "16", "8", "--activation", "improved_sigmoid",
+                     "--init", "fan_in", "--momentum", "0.9", "--learning-rate", "0.02",
+                     "--epochs", "2", "--quiet", "--table"]) == 0
+    assert "| train | backprop train |" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -66,9 +75,12 @@ def test_bad_options_are_one_line_and_exit_2(small_data, tmp_path, monkeypatch, 
 
 def test_data_reports_missing_files(tmp_path, capsys):
     assert cli.main(["data", "--data-dir", str(tmp_path), "--no-download"]) == 1
-    err = capsys.readouterr().err
-    assert "MNIST files missing from" in err
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"backprop: MNIST is missing from {tmp_path} (all four files")
+    assert "Downloading was off." in err
     assert "BACKPROP_DATA_DIR" in err
+    assert len(err.splitlines()) <= 5
 
 
 @pytest.mark.skipif(not os.environ.get("BACKPROP_DATA_DIR"),
@@ -83,3 +95,26 @@ def test_book_needs_its_sources(tmp_path, capsys):
         cli.main(["book", "--source", str(tmp_path / "nowhere")])
     assert exit_.value.code == 2
     assert "no book in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["", "experiment", "claims", "train", "data", "book",
+                                     "exercises", "check", "grade"])
+def test_help_is_plain_text(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*command.split(), "--help"])
+    assert exit_.value.code == 0
+    shown = capsys.readouterr().out
+    assert "usage: backprop" in shown
+    assert re.search(r"``|:\w+:`|\*\*", shown) is None, shown
+
+
+def test_book_pdf_without_tex_says_what_to_install_before_any_work(monkeypatch, capsys):
+    from backprop import book, store
+
+    monkeypatch.setattr(book, "missing_tex", lambda: ["xelatex", "latexmk"])
+    # The first step of the work, which must not be reached.
+    monkeypatch.setattr(store, "results_directory", lambda: pytest.fail("the work started"))
+    assert cli.main(["book", "--pdf"]) == 1
+    err = capsys.readouterr().err
+    assert "the PDF edition needs xelatex and latexmk" in err
+    assert "apt-get install texlive-xetex" in err

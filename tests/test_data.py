@@ -1,6 +1,18 @@
+import dataclasses
+import fcntl
+import functools
 import gzip
 import hashlib
+import http.server
+import json
 import os
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import threading
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -159,7 +171,7 @@ def mirrors(monkeypatch):
 
     def serve(answers):
         fake = FakeDownloader(answers)
-        monkeypatch.setattr(data, "downloader", lambda: fake)
+        monkeypatch.setattr(data, "downloader", lambda name: fake)
         return fake
 
     return serve
@@ -191,11 +203,36 @@ def test_a_failed_or_corrupt_download_leaves_nothing(tmp_path, fake_mnist, mirro
     with pytest.raises(data.MNISTNotFoundError) as error:
         data.load_mnist(cache)
     message = str(error.value)
-    assert "https://a.invalid/: ConnectionError: dropped" in message
-    assert "https://b.invalid/: ValueError" in message
-    assert len(message.splitlines()) == 1
+    assert "a.invalid could not be reached; b.invalid served a file with the wrong " \
+           "checksum" in " ".join(message.splitlines())
     # Nothing was there before, and nothing is left: not even the directory.
     assert not cache.exists()
+
+
+def test_offline_the_message_says_why_and_what_to_do_in_five_lines(tmp_path, mirrors):
+    fake = mirrors({})  # every mirror refuses the connection
+    with pytest.raises(data.MNISTNotFoundError) as error:
+        data.load_mnist(tmp_path / "cache")
+    lines = str(error.value).splitlines()
+    assert len(lines) <= 5
+    assert all(len(line) <= 80 for line in lines[1:])
+    said = " ".join(lines)
+    assert "no mirror could be reached (no network?); tried a.invalid, b.invalid." in said
+    assert all(name in said for name in NAMES)
+    assert "BACKPROP_DATA_DIR" in said
+    # With no mirror answering, the other three files are not tried.
+    assert fake.asked == [f"https://a.invalid/{NAMES[0]}.gz", f"https://b.invalid/{NAMES[0]}.gz"]
+
+
+def test_a_mirror_that_answers_with_an_error_is_named_with_its_status(tmp_path, mirrors):
+    response = requests.Response()
+    response.status_code = 404
+    mirrors({f"https://a.invalid/{name}.gz": requests.HTTPError(response=response)
+             for name in NAMES})
+    with pytest.raises(data.MNISTNotFoundError) as error:
+        data.load_mnist(tmp_path / "cache")
+    said = " ".join(str(error.value).splitlines())
+    assert "a.invalid answered HTTP 404; b.invalid could not be reached." in said
 
 
 def test_interrupted_download_leaves_nothing(tmp_path, fake_mnist, mirrors):
@@ -339,3 +376,50 @@ def test_a_file_rewritten_with_its_size_and_time_kept_is_read_again(tmp_path, fa
     # The new contents are read (and refused, since they are not the canonical file).
     with pytest.raises(data.ChecksumError):
         data.load_mnist(tmp_path, download=False)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+DOWNLOAD_ON_A_TERMINAL = """
+import json, sys
+from backprop import data
+registry, mirror, folder = json.loads(sys.argv[1])
+data.MNIST_FILES = tuple(data.MNISTFile(*file) for file in registry)
+data.MIRRORS = (mirror,)
+print(json.dumps([path.name for path in data.locate_files(data.Path(folder))]))
+"""
+
+
+def test_a_download_on_a_terminal_shows_a_progress_bar_per_file(tmp_path, fake_mnist):
+    write(tmp_path / "mirror", fake_mnist)
+    handler = functools.partial(QuietHandler, directory=str(tmp_path / "mirror"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    mirror = f"http://127.0.0.1:{server.server_address[1]}/"
+    registry = [dataclasses.astuple(file) for file in data.MNIST_FILES]
+    # A terminal: the download's standard error is a pseudo-terminal, read from its other end.
+    main, side = os.openpty()
+    # Of a terminal's size: tqdm draws nothing on one of 0 rows, as a new one is.
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", DOWNLOAD_ON_A_TERMINAL,
+             json.dumps([registry, mirror, str(tmp_path / "cache")])],
+            stderr=side, stdout=subprocess.PIPE, text=True, timeout=120, check=True)
+        drawn = []
+        while select.select([main], [], [], 1)[0]:
+            drawn.append(os.read(main, 65536))
+    finally:
+        os.close(side)
+        os.close(main)
+        server.shutdown()
+        server.server_close()
+    assert json.loads(done.stdout) == [f"{name}.gz" for name in NAMES]
+    shown = b"".join(drawn).decode()
+    for name in NAMES:
+        # tqdm's bar, named by the file, drawn to the end.
+        assert re.search(rf"{name}\.gz: 100%\|", shown), repr(shown)
+    assert "Downloading data from" not in shown

@@ -2,6 +2,7 @@
 
 import re
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ jupytext = pytest.importorskip("jupytext", reason="the book's tests need the doc
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
 from jupyter_markdown import Links, author_year, to_jupyter  # noqa: E402 -- the book's own
-from notebook_downloads import first_cell, standalone, with_glue  # noqa: E402
+from launch_buttons import launch_links  # noqa: E402
+from notebook_downloads import colab_cell, first_cell, standalone, with_glue  # noqa: E402
 
 BASE = "https://book.example/"
 LINKS = Links(
@@ -164,3 +166,45 @@ def test_the_first_cell_says_what_to_install_where_the_data_are_and_how_long_it_
     assert "20 training runs took 8 min of one core" in text
     assert "BACKPROP_RESULTS_DIR" in text
     assert "executed in 14 s" in text
+
+
+REQUIREMENT = "backprop-textbook[notebook] @ git+https://github.com/owner/book"
+
+
+class FakeShell:
+    """What the cell asks of IPython: its line magics."""
+
+    def __init__(self):
+        self.magics = []
+
+    def run_line_magic(self, name, line):
+        self.magics.append((name, line))
+
+
+def test_in_colab_the_first_cell_installs_the_package_and_fetches_mnist(monkeypatch):
+    from backprop import data
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    fetched = []
+    monkeypatch.setattr(data, "load_mnist", lambda: fetched.append(True))
+    shell = FakeShell()
+    exec(colab_cell(REQUIREMENT), {"get_ipython": lambda: shell})
+    assert shell.magics == [("pip", f"install --quiet '{REQUIREMENT}'")]
+    assert fetched == [True]
+
+
+def test_elsewhere_the_first_cell_does_nothing(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    shell = FakeShell()
+    exec(colab_cell(REQUIREMENT), {"get_ipython": lambda: shell})
+    assert shell.magics == []
+
+
+def test_the_launch_links_open_the_notebook_from_the_notebooks_branch():
+    links = launch_links("owner/book", "notebooks", "exercises/tricks.ipynb")
+    assert links == {
+        "Colab": "https://colab.research.google.com/github/owner/book/blob/notebooks/"
+                 "exercises/tricks.ipynb",
+        "Binder": "https://mybinder.org/v2/gh/owner/book/notebooks?labpath="
+                  "exercises%2Ftricks.ipynb",
+    }

@@ -155,3 +155,15 @@ def test_the_documented_example_runs_as_written():
     result = doctest.DocTestRunner().run(test)
     assert result.attempted >= 4
     assert result.failed == 0
+
+
+def test_on_paper_every_step_is_an_item_with_its_numbers_and_no_html():
+    figure = plotting.step_through([W1, W2], X, Y)
+    paper = figure.markdown()
+    items = re.findall(r"^(\d+)\. (.*)$", paper, re.MULTILINE)
+    assert [int(number) for number, _ in items] == list(range(1, len(figure) + 1))
+    assert re.search(r"<[a-z/]", paper) is None
+    assert (f"$\\delta ^{{(1)}}_{{2}}$ = 0.2498 {TIMES} ((-0.3000) {TIMES} (-0.4621) + "
+            f"0.8000 {TIMES} 0.4621)") in paper
+    for state, (_, item) in zip(figure.states, items, strict=True):
+        assert item.startswith(f"**{html.unescape(state.title)}.**")

@@ -43,6 +43,23 @@ def test_the_built_pages_are_deployed():
                for step in steps("deploy"))
 
 
+def test_the_executed_notebooks_are_pushed_to_the_branch_the_launch_buttons_open():
+    build = yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]
+    assert build["permissions"]["contents"] == "write"
+    publish = next(step for step in build["steps"] if "notebooks branch" in step.get("name", ""))
+    script = publish["run"]
+    assert "docs/_build/html/_sources" in script
+    assert "'*.ipynb'" in script
+    assert 'echo "backprop-textbook[notebook] @ git+https://github.com/${GITHUB_REPOSITORY}@' \
+           '${GITHUB_SHA}" > "$branch/requirements.txt"' in script
+    assert script.rstrip().endswith(" notebooks")
+    assert "--initial-branch notebooks" in script
+    names = [step.get("run") for step in build["steps"]]
+    assert names.index(MAIN_JOB) < names.index(script)
+    # Only what lands on main is published, as the pages are.
+    assert publish["if"] == "github.ref == 'refs/heads/main'"
+
+
 def test_read_the_docs_runs_the_book_command():
     config = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text())
     assert config["version"] == 2

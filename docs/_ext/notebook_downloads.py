@@ -22,6 +22,7 @@ import codecs
 import contextlib
 import json
 import re
+import shlex
 from pathlib import Path
 
 import latexcodec  # noqa: F401 -- registers the "ulatex" codec that decodes BibTeX names
@@ -148,6 +149,24 @@ def first_cell(
     return "\n".join(lines)
 
 
+def colab_cell(requirement: str) -> str:
+    """The notebook's first cell: in Colab, and only there, install the package and fetch MNIST.
+
+    A Colab runtime has neither; elsewhere the reader has installed the package already.
+    """
+    return "\n".join([
+        "# In Colab, and only there: install the package from its repository, then",
+        "# download MNIST (once per runtime, checked by the canonical files' SHA-256).",
+        "import sys",
+        "",
+        'if "google.colab" in sys.modules:',
+        f'    get_ipython().run_line_magic("pip", "install --quiet {shlex.quote(requirement)}")',
+        "    from backprop.data import load_mnist",
+        "",
+        "    load_mnist()",
+    ])
+
+
 def duration(seconds: float) -> str:
     """Seconds as a reader reads them: s, min or h."""
     if seconds < 90:
@@ -203,6 +222,8 @@ def offer_notebook(app, pagename, templatename, context, doctree) -> None:
             links.titles.get(pagename, pagename), links.page(pagename),
             app.config.backprop_install, exec_data.get("runtime"), int(runs), float(seconds),
         )))
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(colab_cell(
+        f"backprop-textbook[notebook] @ git+https://github.com/{app.config.backprop_github}")))
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
@@ -211,6 +232,7 @@ def offer_notebook(app, pagename, templatename, context, doctree) -> None:
 
 def setup(app):
     app.add_config_value("backprop_install", "`pip install backprop-textbook`", "html")
+    app.add_config_value("backprop_github", "backprop-textbook/backprop", "html")
     # Before sphinx-book-theme builds the header's download menu from the context.
     app.connect("html-page-context", offer_notebook, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
