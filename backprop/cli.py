@@ -23,8 +23,8 @@ store. Long work shows a progress bar on a terminal; it stays out of logs and pi
 every option is checked before any data is read. Any other failure (corrupt data, a
 diverging run, a results directory that cannot be written) is one line and exit code 1;
 missing data takes at most five, to say what is missing, why it could not be downloaded,
-and where to put it. Results, figures and ``summary.md`` are saved before anything is printed, so a
-closed pipe or a full disk on standard output loses no work.
+and where to put it. Results, figures and ``summary.md`` are saved before anything is
+printed, so a closed pipe or a full disk on standard output loses no work.
 """
 
 from __future__ import annotations
@@ -138,7 +138,10 @@ def _sweep_options(parser: argparse.ArgumentParser) -> None:
 
 
 def plain(text: str) -> str:
-    """ReStructuredText's inline markup taken out, for a terminal: ````backprop```` is backprop."""
+    """The text with reStructuredText's inline markup taken out, as a terminal shows it.
+
+    A name in double backquotes, or in a role such as ``:func:``, keeps only the name.
+    """
     return re.sub(r"``([^`]+)``|:\w+:`~?([^`]+)`", lambda m: m.group(1) or m.group(2), text)
 
 
@@ -184,21 +187,22 @@ def _parser() -> argparse.ArgumentParser:
                       help="the MNIST directory (default $BACKPROP_DATA_DIR or the cache)")
     data.add_argument("--no-download", action="store_true", help="only look, never download")
 
-    building = commands.add_parser("book", help="build the book, executing every experiment "
-                                            "(needs the docs extra)")
+    building = commands.add_parser("book", help="build the book, executing every "
+                                                "experiment (needs the docs extra)")
     building.add_argument("--source", type=Path, default=Path("docs"),
-                      help="the book's sources (default docs)")
+                          help="the book's sources (default docs)")
     building.add_argument("--output", type=Path, default=Path("docs/_build/html"),
-                      help="where the HTML goes (default docs/_build/html)")
+                          help="where the HTML goes (default docs/_build/html)")
     building.add_argument("--fresh", action="store_true",
-                      help="read every page again (executed pages still come from the cache)")
+                          help="read every page again (executed pages still come from the "
+                               "cache)")
     building.add_argument("--jobs", type=_positive_int,
-                      help=f"worker processes for the experiments (default every core: "
-                           f"{parallel.default_jobs()})")
+                          help=f"worker processes for the experiments (default every core: "
+                               f"{parallel.default_jobs()})")
     building.add_argument("--pdf", action="store_true",
-                      help="the PDF edition too, typeset by xelatex from the same executed "
-                           "pages, into the HTML's folder as backprop.pdf (needs TeX Live: "
-                           f"apt-get install {' '.join(book.TEX_PACKAGES)})")
+                          help="the PDF edition too, typeset by xelatex from the same executed "
+                               "pages, into the HTML's folder as backprop.pdf (needs TeX Live: "
+                               f"apt-get install {' '.join(book.TEX_PACKAGES)})")
     building.add_argument("--quiet", action="store_true", help="no progress bar")
     commands.add_parser("exercises", help="list the exercises that backprop check can check")
     check = commands.add_parser(

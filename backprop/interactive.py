@@ -280,11 +280,7 @@ def step_text(title: str, *lines: str, function: str = "") -> str:
     return "".join(parts)
 
 
-UNIT_COLOURS = ("#E69F00", "#0072B2", "#009E73")
-"""Inputs, hidden units and outputs, as :func:`backprop.plotting.plot_network` draws them."""
-
-
-def network_figure(sizes: Sequence[int]) -> str:
+def network_figure(sizes: Sequence[int], colours: Sequence[str]) -> str:
     r"""A small network as SVG with a slot for each value, then a table per weight matrix.
 
     Each unit after the inputs has slots for its :math:`z`, its :math:`a` (the outputs'
@@ -292,6 +288,7 @@ def network_figure(sizes: Sequence[int]) -> str:
     a label, near the unit it leaves (``source``) and near the one it reaches (``target``).
     Below, the tables of :math:`W^{(l)}` and :math:`\partial C / \partial W^{(l)}`, one cell
     per weight. Slots and parts are named as :mod:`backprop.walkthrough` names them.
+    ``colours`` are the inputs', the hidden units' and the outputs' circles.
     """
     layers, tallest = len(sizes), max(sizes)
     margin, gap, radius, row, top = 70, 230, 40, 112, 44
@@ -323,7 +320,7 @@ def network_figure(sizes: Sequence[int]) -> str:
     for l, title in enumerate(names):
         parts.append(f'<text class="bp-muted" x="{margin + l * gap}" y="34" '
                      f'text-anchor="middle">{title}</text>')
-        colour = UNIT_COLOURS[0 if l == 0 else 2 if l == layers - 1 else 1]
+        colour = colours[0 if l == 0 else 2 if l == layers - 1 else 1]
         for j in range(sizes[l]):
             x, y = place(l, j)
             if l == 0:

@@ -35,6 +35,9 @@ OKABE_ITO = ("#000000", "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "
 WINDOW = 10
 """Steps per window of the smoothed training loss."""
 
+UNIT_COLOURS = (OKABE_ITO[2], OKABE_ITO[1], OKABE_ITO[3])
+"""The circles of a network's inputs, hidden units and outputs, in every drawing of one."""
+
 
 def smooth(
     steps: NDArray, values: NDArray, window: int = WINDOW
@@ -198,7 +201,7 @@ def plot_gradient_norms(groups: Sequence[SeededRuns], title: str = "") -> Figure
     panels = np.atleast_1d(figure.subplots(1, len(groups), sharey=True))
     for axes, group in zip(panels, groups, strict=True):
         checks = min(len(result.course_steps) for result in group.results)
-        rms = np.array([gradient_rms(result)[:checks] for result in group.results])
+        rms = seeds_rms(group, checks)
         steps = group.results[0].course_steps[:checks]
         layers = rms.shape[2]
         colours = _cividis(layers)
@@ -220,6 +223,15 @@ def plot_gradient_norms(groups: Sequence[SeededRuns], title: str = "") -> Figure
     if title:
         figure.suptitle(title)
     return figure
+
+
+def seeds_rms(group: SeededRuns, checks: int) -> NDArray[np.float64]:
+    """Each seed's RMS gradient per entry at the first ``checks`` course checks.
+
+    The measure is :func:`backprop.reports.gradient_rms`; the array is shaped
+    ``(seeds, checks, layers)``.
+    """
+    return np.array([gradient_rms(result)[:checks] for result in group.results])
 
 
 GRADIENT_LABEL = "RMS per entry of ∂C/∂W (log scale)"
@@ -332,7 +344,7 @@ def plot_network(sizes: Sequence[int] = (2, 2, 2)) -> Figure:
                   color="0.25", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     for (l, j), (x, y) in place.items():
         first, last = l == 0, l == layers - 1
-        colour = "#E69F00" if first else "#0072B2" if not last else "#009E73"
+        colour = UNIT_COLOURS[0 if first else 2 if last else 1]
         axes.add_patch(Circle((x, y), 0.42, facecolor="white", edgecolor=colour,
                               linewidth=2))
         if first:
@@ -467,7 +479,7 @@ def step_through(
         before = step.shown
     return interactive.Stepper(
         f"The worked example of a {'-'.join(map(str, sizes))} network, step by step",
-        interactive.network_figure(sizes), states)
+        interactive.network_figure(sizes, UNIT_COLOURS), states)
 
 
 def gradient_slider(groups: Sequence[SeededRuns]) -> interactive.Stepper:
@@ -487,8 +499,7 @@ def gradient_slider(groups: Sequence[SeededRuns]) -> interactive.Stepper:
     if not groups:
         raise ValueError("gradient_slider needs at least one group of runs")
     checks = min(len(result.course_steps) for group in groups for result in group.results)
-    rms = [np.exp(np.log([gradient_rms(result)[:checks] for result in group.results]).mean(0))
-           for group in groups]
+    rms = [np.exp(np.log(seeds_rms(group, checks)).mean(axis=0)) for group in groups]
     layers = {values.shape[1] for values in rms}
     if len(layers) != 1:
         raise ValueError(f"gradient_slider compares runs of the same depth, got {sorted(layers)}"

@@ -141,8 +141,9 @@ def worked_example(
     sizes = [x.shape[1]] + [W.shape[1] for W in weights]
     a = network.forward(weights, x, activation)
     z = [x] + [a[l - 1] @ weights[l - 1] for l in range(1, L + 1)]
-    delta = network.deltas(weights, a, losses.cross_entropy_delta(y, a[-1]), activation)
-    gradients = network.backward(weights, a, losses.cross_entropy_delta(y, a[-1]), activation)
+    output_delta = losses.cross_entropy_delta(y, a[-1])
+    delta = network.deltas(weights, a, output_delta, activation)
+    gradients = network.backward(weights, a, output_delta, activation)
     updated = [W.copy() for W in weights]
     before = training.sgd_step(updated, [np.zeros_like(W) for W in weights], x, y, activation,
                                learning_rate, 0.0)

@@ -123,8 +123,10 @@ def test_the_gradient_slider_shows_each_check_s_rms_per_layer(results):
             assert ", ".join(f"{value:.3g}" for value in values[check]) in state.html
     # A larger gradient stands taller: a smaller y on the same axis.
     first, last = rms[0][0, 0], rms[0][0, -1]
-    y = {layer: float(slider.states[0].settings[f"bar-0-{layer}", "y"]) for layer in (0, 2)}
-    assert (y[0] < y[2]) == (first > last)
+    output = rms[0].shape[1] - 1
+    y = {layer: float(slider.states[0].settings[f"bar-0-{layer}", "y"])
+         for layer in (0, output)}
+    assert (y[0] < y[output]) == (first > last)
 
 
 def test_the_gradient_slider_needs_runs_of_one_depth(results):
