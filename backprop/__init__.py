@@ -12,7 +12,8 @@ The pieces, each in a module of its own:
 - :mod:`backprop.network`: :class:`MLP`, its forward pass and the delta recurrence;
 - :mod:`backprop.gradcheck`: :func:`gradient_check` by central differences;
 - :mod:`backprop.training`: :class:`Trainer`, mini-batch SGD with momentum and early stopping;
-- :mod:`backprop.threads`: how many BLAS threads the steps and the checks use;
+- :mod:`backprop.inplace`: the training step and the scoring in buffers kept between calls;
+- :mod:`backprop.threads`: how many BLAS threads a product gets, by its size;
 - :mod:`backprop.idx`: a strict reader of the IDX files MNIST comes in;
 - :mod:`backprop.data`: MNIST, found or downloaded, verified and split as the assignment does;
 - :mod:`backprop.preprocessing`: standardised pixels and the bias input;

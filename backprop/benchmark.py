@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 
 from backprop import MLP, Trainer
-from backprop.experiments import ONE_THREAD
-from backprop.network import evaluate
+from backprop.inplace import Scorer, Step
+from backprop.network import EVALUATION_CHUNK
 from backprop.preprocessing import Dataset, assignment_data
 from backprop.runs import GRADIENT_PROBE
-from backprop.threads import ThreadPolicy, blas_description
+from backprop.threads import ONE_THREAD, ThreadPolicy, blas_description, largest_product
 from backprop.training import CHECKS_PER_EPOCH, TRAIN_CHECK_SIZE, batch_indices, sgd_step
 
 try:
@@ -73,26 +73,62 @@ class Case:
     run: Callable[[], Score]
 
 
+STEPPERS = ("in place", "Trainer.step", "sgd_step")
+"""How :func:`backprop_epoch` can step: as ``Trainer.fit`` does (the in-place
+:class:`~backprop.inplace.Step`), through the checked ``Trainer.step``, or through the
+readable :func:`~backprop.training.sgd_step` that the derivations prove."""
+
+
 def backprop_epoch(
-    data: Dataset, layers, dtype: str, batch: int = BATCH, threads: int = 1
+    data: Dataset, layers, dtype: str, batch: int = BATCH, threads: int | None = None,
+    stepper: str = "in place",
 ) -> Callable[[], Score]:
-    """One epoch of the trainer's own :func:`~backprop.training.sgd_step`, then accuracy.
+    """One epoch of shuffled batches, stepped by ``stepper`` (:data:`STEPPERS`), then accuracy.
 
     The steps are timed without the checks of the whole sets that ``Trainer.fit`` makes five
-    times an epoch (those are the evaluation case), and without the input checks that
-    ``Trainer.step`` makes on every call.
+    times an epoch (those are the evaluation case), on the threads that
+    :class:`~backprop.threads.ThreadPolicy` gives them unless ``threads`` is given.
     """
 
     def run() -> Score:
         model = MLP(layers, dtype=dtype)
         trainer = Trainer(model, LEARNING_RATE, batch, threads=ThreadPolicy(step_threads=threads))
+        step = {"in place": Step(model.layer_sizes, batch, model.dtype), "sgd_step": sgd_step,
+                "Trainer.step": None}[stepper]
         rng = np.random.default_rng(0)
-        X, Y = data.X_train, np.eye(10, dtype=dtype)[data.y_train]
-        with trainer.threads.steps():
+        X, y = data.X_train, data.y_train
+        Y = np.eye(10, dtype=dtype)[y]
+        if step is None:
+            # As a reader's own loop calls it: each call sets its threads, and restores them.
             for rows in batch_indices(len(X), batch, rng):
-                sgd_step(model.weights, trainer.velocities, X[rows], Y[rows], model.activation,
+                trainer.step(X[rows], y[rows])
+        else:
+            with trainer.threads.steps(largest_product(model.layer_sizes, batch)):
+                for rows in batch_indices(len(X), batch, rng):
+                    step(model.weights, trainer.velocities, X[rows], Y[rows], model.activation,
                          trainer.learning_rate, trainer.momentum)
         return lambda: _accuracy(model.predict(data.X_val), data.y_val)
+
+    return run
+
+
+def products_epoch(data: Dataset) -> Callable[[], None]:
+    """What no step can do without, for an epoch on one thread: the floor of its time.
+
+    Each step gathers its batch's rows, multiplies them by :math:`W^{(1)}` and their transpose
+    by the hidden delta; nothing else a step does is timed.
+    """
+    model = MLP([64, 10], dtype="float32")
+    W = model.weights[0]
+    z, gradient = np.empty((BATCH, W.shape[1]), W.dtype), np.empty_like(W)
+    delta = np.random.default_rng(0).standard_normal(z.shape).astype(W.dtype)
+
+    def run() -> None:
+        with ONE_THREAD.steps(0):
+            for rows in batch_indices(len(data.X_train), BATCH, np.random.default_rng(0)):
+                X = data.X_train[rows]
+                np.matmul(X, W, out=z)
+                np.matmul(X.T, delta, out=gradient)
 
     return run
 
@@ -103,11 +139,12 @@ def backprop_evaluation(data: Dataset, dtype: str) -> Callable[[], None]:
     The network is untrained: its accuracy means nothing, and none is reported.
     """
     model = MLP([64, 10], dtype=dtype, init="fan_in")
+    scorer = Scorer(model.layer_sizes, model.dtype)
 
     def run() -> None:
-        with ThreadPolicy().checks():
-            evaluate(model.weights, data.X_train, data.y_train, model.activation)
-            evaluate(model.weights, data.X_val, data.y_val, model.activation)
+        with ThreadPolicy().checks(largest_product(model.layer_sizes, EVALUATION_CHUNK)):
+            scorer(model.weights, data.X_train, data.y_train, model.activation)
+            scorer(model.weights, data.X_val, data.y_val, model.activation)
 
     return run
 
@@ -122,14 +159,15 @@ def backprop_check(data: Dataset, train_rows: int | None,
     validation set alone is the least a check that early stopping decides on can score.
     """
     model = MLP([64, 10], dtype="float32", init="fan_in")
+    scorer = Scorer(model.layer_sizes, model.dtype)
     X_probe, y_probe = data.X_train[:GRADIENT_PROBE], data.y_train[:GRADIENT_PROBE]
 
     def run() -> None:
-        with ONE_THREAD.checks():
-            evaluate(model.weights, data.X_val, data.y_val, model.activation)
+        with ONE_THREAD.checks(0):
+            scorer(model.weights, data.X_val, data.y_val, model.activation)
             if train_rows != 0:
-                evaluate(model.weights, data.X_train[:train_rows], data.y_train[:train_rows],
-                         model.activation)
+                scorer(model.weights, data.X_train[:train_rows], data.y_train[:train_rows],
+                       model.activation)
             if probe:
                 model.backward(X_probe, y_probe)
 
@@ -290,13 +328,20 @@ def _accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(predicted == labels))
 
 
+WIDTHS = {"width 32": 32, "epoch": 64, "width 128": 128, "width 1024": 1024}
+"""The groups that train 784-W-10 at batch 32, by their hidden width W."""
+
+PEER = {"evaluation": "torch no_grad float32"}
+"""PyTorch's implementation in a group, where it is not "torch eager float32"."""
+
+
 def cases(data32: Dataset, data64: Dataset, task2: bool) -> list[Case]:
     """Every case, in the order each round runs them."""
     found = [
         Case("epoch", "backprop float64", backprop_epoch(data64, [64, 10], "float64")),
-        Case("epoch", "backprop float32", backprop_epoch(data32, [64, 10], "float32")),
         Case("epoch", "backprop float32, 2 BLAS threads",
              backprop_epoch(data32, [64, 10], "float32", threads=2)),
+        Case("epoch", "products alone, float32", products_epoch(data32)),
         Case("evaluation", "backprop float32", backprop_evaluation(data32, "float32")),
         Case("evaluation", "backprop float64", backprop_evaluation(data64, "float64")),
         Case("check", "backprop float32", backprop_check(data32, TRAIN_CHECK_SIZE)),
@@ -308,21 +353,23 @@ def cases(data32: Dataset, data64: Dataset, task2: bool) -> list[Case]:
         Case("protocol", "backprop float32", backprop_fit(data32, "float32", PROTOCOL_EPOCHS)),
         Case("protocol", "backprop float64", backprop_fit(data64, "float64", PROTOCOL_EPOCHS)),
     ]
-    found += [Case(f"width {width}", "backprop float32",
-                   backprop_epoch(data32, [width, 10], "float32")) for width in (32, 128, 1024)]
+    for group, width in WIDTHS.items():
+        for stepper, implementation in zip(STEPPERS, ("backprop float32", "backprop Trainer.step",
+                                                      "backprop sgd_step"), strict=True):
+            found.append(Case(group, implementation, backprop_epoch(
+                data32, [width, 10], "float32", stepper=stepper)))
     found += [Case(f"batch {batch}", "backprop float32",
                    backprop_epoch(data32, [64, 10], "float32", batch)) for batch in (128, 512)]
     if torch is not None:
         found += [
-            Case("epoch", "torch eager float32", torch_epoch(data32, [64, 10], "float32")),
             Case("epoch", "torch eager float64", torch_epoch(data64, [64, 10], "float64")),
             Case("evaluation", "torch no_grad float32", torch_evaluation(data32)),
             Case("protocol", "torch eager float32", torch_fit(data32, PROTOCOL_EPOCHS)),
             Case("ten layers", "torch eager float32",
                  torch_epoch(data32, [64] * 10 + [10], "float32")),
         ]
-        found += [Case(f"width {width}", "torch eager float32",
-                       torch_epoch(data32, [width, 10], "float32")) for width in (32, 128, 1024)]
+        found += [Case(group, "torch eager float32", torch_epoch(data32, [width, 10], "float32"))
+                  for group, width in WIDTHS.items()]
         found += [Case(f"batch {batch}", "torch eager float32",
                        torch_epoch(data32, [64, 10], "float32", batch)) for batch in (128, 512)]
     if MLPClassifier is not None:
@@ -335,16 +382,25 @@ def cases(data32: Dataset, data64: Dataset, task2: bool) -> list[Case]:
     return found
 
 
+PEER_LIMITS = {"epoch": 1 / 3, "protocol": 0.5, "task2": 0.6}
+"""The largest ratio to PyTorch of a group where it is not 1: the assignment's epoch, its
+protocol (two epochs of ``Trainer.fit``, checks included) and the Task 2 experiment."""
+
+PEER_GROUPS = ("epoch", "width 32", "width 128", "width 1024", "batch 128", "batch 512",
+               "ten layers", "evaluation", "protocol", "task2")
+"""Every group the package and PyTorch both run, in the order of the comparison table."""
+
 TARGETS = [
     # (what, group, numerator, group, denominator, largest ratio)
-    ("float32 epoch vs PyTorch eager", "epoch", "backprop float32", "epoch",
-     "torch eager float32", 1 / 3),
+    *[(f"{group} vs PyTorch", group, "backprop float32", group,
+       PEER.get(group, "torch eager float32"), PEER_LIMITS.get(group, 1.0))
+      for group in PEER_GROUPS],
+    ("width 1024 through Trainer.step vs PyTorch", "width 1024", "backprop Trainer.step",
+     "width 1024", "torch eager float32", 1.0),
+    *[(f"{group}: Trainer.step vs sgd_step", group, "backprop Trainer.step", group,
+       "backprop sgd_step", 1.1) for group in WIDTHS],
     ("float64 epoch vs PyTorch eager float32", "epoch", "backprop float64", "epoch",
      "torch eager float32", 1.0),
-    (f"protocol (Trainer defaults, {PROTOCOL_EPOCHS} epochs) vs PyTorch eager", "protocol",
-     "backprop float32", "protocol", "torch eager float32", 0.5),
-    ("Task 2 experiment vs PyTorch eager", "task2", "backprop float32", "task2",
-     "torch eager float32", 0.6),
     ("evaluation pass vs training epoch", "evaluation", "backprop float32", "epoch",
      "backprop float32", 0.5),
     ("float32 epoch vs float64", "epoch", "backprop float32", "epoch", "backprop float64",
@@ -391,6 +447,7 @@ def report(times, accuracies) -> tuple[str, list[dict], bool]:
         lines.append(f"| {group} | {implementation} | {median:.4f} | "
                      f"{len(times[group, implementation])} | "
                      f"{_percent(accuracies[group, implementation])} |")
+    lines += ["", *peer_table(medians)]
     lines += ["", "| target | ratio | at most | met |", "| --- | --- | --- | --- |"]
     checked, held = [], True
     for what, group_a, a, group_b, b, limit in TARGETS:
@@ -403,6 +460,19 @@ def report(times, accuracies) -> tuple[str, list[dict], bool]:
         checked.append({"target": what, "ratio": ratio, "limit": limit, "met": met})
         lines.append(f"| {what} | {ratio:.3f} | {limit:.2f} | {'yes' if met else 'NO'} |")
     return "\n".join(lines), checked, held
+
+
+def peer_table(medians: dict) -> list[str]:
+    """The package beside PyTorch in every group both ran: seconds and their ratio."""
+    lines = ["| case | package (s) | PyTorch (s) | ratio |", "| --- | --- | --- | --- |"]
+    for group in PEER_GROUPS:
+        peer = medians.get((group, PEER.get(group, "torch eager float32")))
+        package = medians.get((group, "backprop float32"))
+        if peer is not None and package is not None:
+            lines.append(f"| {group} | {package:.4f} | {peer:.4f} | {package / peer:.2f} |")
+    if len(lines) == 2:
+        lines.append("| every case | measured | PyTorch is not installed | - |")
+    return lines
 
 
 def peak_memory(data: Dataset) -> tuple[float, float]:
@@ -444,6 +514,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"A stored run spends {share:.0%} of its time on the course's five checks an epoch, "
           f"one thread each (scoring the whole training set instead: {whole:.0%}; the "
           f"validation set alone, the least early stopping can decide on: {alone:.0%}).")
+    epoch = statistics.median(times["epoch", "backprop float32"])
+    products = statistics.median(times["epoch", "products alone, float32"])
+    print(f"A float32 epoch at batch {BATCH} takes {epoch * 1000:.0f} ms on one thread, of "
+          f"which gathering its batches and its two large products take {products * 1000:.0f} "
+          "ms.")
     if arguments.json:
         with open(arguments.json, "w") as file:
             json.dump({"peak_memory_mb": peak, "data_mb": data_size,

@@ -23,7 +23,7 @@ from backprop.checks import int_in_range, look_up
 from backprop.network import MLP
 from backprop.parallel import check_jobs, compute
 from backprop.preprocessing import Dataset, with_dtype
-from backprop.progress import RunsProgress, wanted
+from backprop.progress import RunsProgress, StepsProgress, wanted
 from backprop.runs import EXPERIMENTS, GRADIENT_PROBE, Config, RunResult, SeededRuns
 from backprop.store import (
     CorruptResultError,
@@ -36,7 +36,7 @@ from backprop.store import (
     save_result,
     source_digest,
 )
-from backprop.threads import ThreadPolicy
+from backprop.threads import ONE_THREAD
 from backprop.training import History, Trainer
 
 EPOCHS_ENVIRONMENT_VARIABLE = "BACKPROP_EPOCHS"
@@ -44,11 +44,6 @@ EPOCHS_ENVIRONMENT_VARIABLE = "BACKPROP_EPOCHS"
 
 MAX_SEEDS = 1_000
 """The most seeds a sweep may ask for: each is a whole training run per configuration."""
-
-ONE_THREAD = ThreadPolicy(step_threads=1, check_threads=1)
-"""Every run computes on one BLAS thread, steps and checks alike: its bits then depend on
-nothing but its configuration and data, and parallel runs each keep to their own core."""
-
 
 class CorruptResultWarning(UserWarning):
     """A stored result was corrupt; it was moved aside and computed again."""
@@ -91,17 +86,18 @@ def train(
     probe_y = data.y_train[:GRADIENT_PROBE]
     norms: list[list[float]] = []
 
-    with ONE_THREAD.checks():
+    # The probe runs inside fit, under its one thread.
+    def on_check(step: int, history: History) -> None:
+        if step not in history.train_loss:
+            return  # a dense check: it times the climb, the course's checks do the rest
+        norms.append([float(np.linalg.norm(g)) for g in model.backward(probe_X, probe_y)])
 
-        def on_check(step: int, history: History) -> None:
-            if step not in history.train_loss:
-                return  # a dense check: it times the climb, the course's checks do the rest
-            norms.append([float(np.linalg.norm(g)) for g in model.backward(probe_X, probe_y)])
-
-        start = time.perf_counter()
+    steps = config.epochs * (len(data.X_train) // config.batch_size)
+    start = time.perf_counter()
+    with StepsProgress(steps, wanted(progress)) as display:
         history = trainer.fit(data.X_train, data.y_train, data.X_val, data.y_val,
-                              config.epochs, on_check=on_check, progress=progress)
-        wall_time = time.perf_counter() - start
+                              config.epochs, on_check=on_check, display=display)
+    wall_time = time.perf_counter() - start
     return RunResult(config, key, history, np.array(norms), wall_time,
                      meta={"input_size": data.X_train.shape[1], "numpy": np.__version__,
                            "backprop": backprop.__version__})

@@ -31,6 +31,7 @@ import numpy as np
 import backprop
 from backprop.checks import show
 from backprop.runs import Config, RunResult
+from backprop.threads import ONE_THREAD
 from backprop.training import History, StopReason
 
 RESULTS_ENVIRONMENT_VARIABLE = "BACKPROP_RESULTS_DIR"
@@ -39,8 +40,8 @@ BOOK_SWEEP = "book-sweep.json"
 """The file in a store where ``backprop book`` records how long its experiments took."""
 
 RESULT_MODULES = (
-    "activations", "checks", "elementary", "initialization", "losses", "network", "threads",
-    "training", "idx", "data", "preprocessing", "runs", "experiments", "store",
+    "activations", "checks", "elementary", "initialization", "losses", "network", "inplace",
+    "threads", "training", "idx", "data", "preprocessing", "runs", "experiments", "store",
 )
 """The modules whose code can change a stored result: the mathematics, training, data,
 pre-processing, the configurations, running and storing."""
@@ -72,8 +73,9 @@ def result_key(config: Config, data_digest: str, source: str | None = None) -> s
 
     ``source`` is :func:`source_digest`, computed here unless given.
     """
+    # A product's last bits can depend on its BLAS threads: the runs are made on one.
     identity = {"config": config.as_dict(), "source": source or source_digest(),
-                "data": data_digest}
+                "data": data_digest, "blas_threads": ONE_THREAD.step_threads}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -40,10 +41,10 @@ from backprop.checks import (
 )
 from backprop.checks import dense_checks as check_dense_checks
 from backprop.checks import seed as seed_value
+from backprop.inplace import NonFiniteError, Scorer, Step
 from backprop.losses import cross_entropy_delta, mean_cross_entropy
-from backprop.network import MLP, backward, evaluate, forward, overflowing_layer
-from backprop.progress import StepsProgress, wanted
-from backprop.threads import ThreadPolicy
+from backprop.network import EVALUATION_CHUNK, MLP, backward, forward, overflowing_layer
+from backprop.threads import ThreadPolicy, largest_product
 
 Array = NDArray[np.floating]
 
@@ -277,6 +278,16 @@ def batch_indices(
         yield order[start : start + batch_size]
 
 
+class Display(Protocol):
+    """What :meth:`Trainer.fit` shows a run on: :class:`backprop.progress.StepsProgress`, say."""
+
+    def step(self, step: int, loss: float) -> None:
+        """After each update, with its batch's loss."""
+
+    def check(self, step: int, history: History) -> None:
+        """After each validation check."""
+
+
 class Trainer:
     r"""Trains an :class:`MLP` the way the MNIST assignment does.
 
@@ -299,8 +310,8 @@ class Trainer:
         Seeds the shuffling generator, which is the trainer's own: the same seed and network
         give bit-identical weights and histories.
     threads : ThreadPolicy
-        BLAS threads for the steps and for the checks (:mod:`backprop.threads`): one for
-        steps and every core for checks unless told otherwise.
+        BLAS threads for the steps and for the checks (:mod:`backprop.threads`): by the size
+        of their products unless told otherwise.
     train_check_size : int or None
         How many training images (the first ones) each check scores, :data:`TRAIN_CHECK_SIZE`
         by default, as the book's runs do; ``None`` scores them all. The validation set is
@@ -353,6 +364,17 @@ class Trainer:
                                              optional=True)
         self.dense_checks = check_dense_checks(dense_checks)
         self.velocities = [np.zeros_like(W) for W in model.weights]
+        # The arithmetic of sgd_step and network.evaluate, in buffers kept between calls.
+        self._steps: dict[int, tuple[Step, AbstractContextManager[None]]] = {}
+        self._scorer = Scorer(model.layer_sizes, model.dtype)
+        self._eye = np.eye(model.num_classes, dtype=model.dtype)
+
+    def _step(self, rows: int) -> tuple[Step, AbstractContextManager[None]]:
+        # The step for batches of `rows`, and its threads; the last batch size's is kept.
+        if rows not in self._steps:
+            step = Step(self.model.layer_sizes, rows, self.model.dtype)
+            self._steps = {rows: (step, self.threads.steps(step.work))}
+        return self._steps[rows]
 
     def fit(
         self,
@@ -364,7 +386,7 @@ class Trainer:
         *,
         on_step: Callable[[int, float], None] | None = None,
         on_check: Callable[[int, History], None] | None = None,
-        progress: bool | None = False,
+        display: Display | None = None,
     ) -> History:
         """Train the network, checking it on the validation set five times an epoch.
 
@@ -382,10 +404,10 @@ class Trainer:
             Called as ``on_check(step, history)`` after every validation check, before early
             stopping is decided; the network holds the weights that were checked. A course
             check has scored the training images: its step is in ``history.train_loss``.
-        progress : bool or None
-            Show the steps, the batch loss and the validation accuracy as training goes:
-            a widget in Jupyter, a bar on a terminal; ``None`` shows it where someone is
-            watching (see :mod:`backprop.progress`).
+        display : Display, optional
+            Shown each step and each check, after ``on_step`` and ``on_check``: a
+            :class:`backprop.progress.StepsProgress` shows the steps, the batch loss and the
+            validation accuracy as training goes.
 
         Returns
         -------
@@ -406,7 +428,8 @@ class Trainer:
         epochs = positive_int(epochs, "epochs")
         on_step = callable_or_none(on_step, "on_step") or _ignore
         on_check = callable_or_none(on_check, "on_check") or _ignore
-        shown = wanted(progress)
+        if display is not None:
+            on_step, on_check = _both(on_step, display.step), _both(on_check, display.check)
         X_train, Y_train = self._check_set(X_train, Y_train, "train")
         X_val, Y_val = self._check_set(X_val, Y_val, "val")
         # A slice of the first rows: a view, so scoring a sample copies nothing.
@@ -420,15 +443,9 @@ class Trainer:
                 f"batch_size {self.batch_size} exceeds the {X_train.shape[0]} training "
                 "samples: there is no complete batch"
             )
-        if shown:
-            with StepsProgress(epochs * steps_per_epoch, True) as display:
-                return self._fit(sets, epochs, steps_per_epoch, _both(on_step, display.step),
-                                 _both(on_check, display.check))
-        return self._fit(sets, epochs, steps_per_epoch, on_step, on_check)
-
-    def _fit(self, sets: _Sets, epochs, steps_per_epoch, on_step, on_check) -> History:
         # An overflow is caught where it matters, as a loss that is no longer finite.
-        with np.errstate(over="ignore", invalid="ignore"), self.threads.steps():
+        work = self._step(self.batch_size)[0].work
+        with np.errstate(over="ignore", invalid="ignore"), self.threads.steps(work):
             return self._train(sets, epochs, steps_per_epoch, on_step, on_check)
 
     def _train(self, sets: _Sets, epochs, steps_per_epoch, on_step, on_check) -> History:
@@ -441,6 +458,7 @@ class Trainer:
         history = History(steps_per_epoch=steps_per_epoch)
         checks_without_improvement = 0
         limit, far_off = divergence_limit(model.num_classes), 0
+        sgd, _ = self._step(self.batch_size)
         step = 0
         for _ in range(epochs):
             for batch in batch_indices(sets.X_train.shape[0], self.batch_size, rng):
@@ -454,9 +472,9 @@ class Trainer:
                     if checks_without_improvement == self.early_stopping:
                         history.stop_reason = StopReason.EARLY_STOPPING
                         return history
-                loss = float(sgd_step(model.weights, self.velocities, sets.X_train[batch],
-                                      sets.Y_train[batch], model.activation,
-                                      self.learning_rate, self.momentum))
+                loss = float(sgd(model.weights, self.velocities, sets.X_train[batch],
+                                 sets.Y_train[batch], model.activation, self.learning_rate,
+                                 self.momentum))
                 history.batch_loss[step] = loss
                 if not math.isfinite(loss):
                     _diverged(history, step, f"the batch loss became {loss}")
@@ -493,11 +511,43 @@ class Trainer:
         FloatingPointError
             If it overflows a layer's pre-activations (see :meth:`MLP.check_inputs`).
         """
-        X, targets = self._check_set(X, targets, "batch")
-        self.model.check_inputs(X, "X_batch")
-        with self.threads.steps():
-            return float(sgd_step(self.model.weights, self.velocities, X, targets,
-                                  self.model.activation, self.learning_rate, self.momentum))
+        model = self.model
+        X, targets = self._batch(X, targets)
+        sgd, threads = self._step(X.shape[0])
+        # An overflow is refused below, by name, rather than warned of.
+        with threads, np.errstate(over="ignore", invalid="ignore"):
+            try:
+                return float(sgd(model.weights, self.velocities, X, targets, model.activation,
+                                 self.learning_rate, self.momentum, checked=True))
+            except NonFiniteError as error:
+                # An input that is not finite, or one whose products overflow: the full
+                # checks name it, before any weight has changed.
+                self._check_set(X, targets, "batch")
+                model.check_inputs(X, "X_batch")
+                raise FloatingPointError(f"{error} on X_batch") from None
+
+    def _batch(self, X: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
+        # The cheapest checks that still name every problem: what a batch should be is
+        # looked at here; whether its values are finite, and stay so through the products,
+        # the step sees in each layer's z (Step's checked form), and the full checks then
+        # name what it saw. Anything else goes through the full checks at once.
+        model = self.model
+        # Subclasses (a masked array, a matrix) go through the full checks, which name them.
+        fits = (type(X) is np.ndarray and X.dtype == model.dtype and X.ndim == 2
+                and X.shape[0] > 0 and X.shape[1] == model.input_size
+                and type(targets) is np.ndarray and targets.ndim in (1, 2)
+                and len(targets) == X.shape[0])
+        if fits and targets.ndim == 1 and targets.dtype.kind in "iu" \
+                and np.minimum.reduce(targets) >= 0:
+            try:
+                return X, self._eye[targets]
+            except IndexError:
+                pass  # a label of num_classes or more
+        if fits and targets.shape == (X.shape[0], model.num_classes) \
+                and targets.dtype == model.dtype and np.count_nonzero(targets) == X.shape[0] \
+                and (targets.sum(axis=1) == 1).all():
+            return X, targets
+        return self._check_set(X, targets, "batch")
 
     def _check_set(self, X: ArrayLike, Y: ArrayLike, name: str) -> tuple[Array, Array]:
         model = self.model
@@ -519,11 +569,12 @@ class Trainer:
                 raise FloatingPointError(f"{what}: standardise the inputs "
                                          "(backprop.preprocessing.normalize)")
             _diverged(history, step, f"{what}; the weights have grown too large")
-        with self.threads.checks():
-            val_loss, history.val_accuracy[step] = evaluate(weights, sets.X_val, sets.y_val,
-                                                            activation)
+        rows = min(EVALUATION_CHUNK, max(len(sets.X_val), len(sets.X_scored)))
+        with self.threads.checks(largest_product(self.model.layer_sizes, rows)):
+            val_loss, history.val_accuracy[step] = self._scorer(weights, sets.X_val,
+                                                                sets.y_val, activation)
             if counted:
-                history.train_loss[step], history.train_accuracy[step] = evaluate(
+                history.train_loss[step], history.train_accuracy[step] = self._scorer(
                     weights, sets.X_scored, sets.y_scored, activation
                 )
         history.val_loss[step] = val_loss

@@ -4,52 +4,57 @@ import pytest
 
 from backprop import benchmark as run
 
+PEERS = ("torch eager float32", "torch no_grad float32")
 
-def fake(epoch32, torch32, epoch64=0.2, evaluation=0.03, task2=(10.0, 20.0),
-         protocol=(0.2, 0.3, 0.5)):
-    times = {
-        ("epoch", "backprop float32"): [epoch32, epoch32 * 2, epoch32 / 2],
-        ("epoch", "backprop float64"): [epoch64],
-        ("evaluation", "backprop float32"): [evaluation],
-        ("evaluation", "backprop float64"): [2 * evaluation],
-        ("task2", "backprop float32"): [task2[0]],
-        ("protocol", "backprop float32"): [protocol[0]],
-        ("protocol", "backprop float64"): [protocol[1]],
-    }
-    if torch32 is not None:
-        times["epoch", "torch eager float32"] = [torch32]
-        times["task2", "torch eager float32"] = [task2[1]]
-        times["protocol", "torch eager float32"] = [protocol[2]]
+
+def fake(peers=True, **seconds):
+    """Three rounds of every pair the targets name: peers 1 s, the package a fifth of that."""
+    base = {"backprop float32": 0.2, "backprop Trainer.step": 0.21, "backprop sgd_step": 0.2,
+            "backprop float64": 0.4}
+    keys = {(group, implementation) for _, *pairs, _ in run.TARGETS
+            for group, implementation in zip(pairs[::2], pairs[1::2], strict=True)}
+    times = {}
+    for group, implementation in sorted(keys):
+        if implementation in PEERS and not peers:
+            continue
+        median = seconds.get(f"{group}|{implementation}", base.get(implementation, 1.0))
+        times[group, implementation] = [median, median * 2, median / 2]
+    times["evaluation", "backprop float32"] = [0.05]
     accuracies = dict.fromkeys(times, 0.9)
-    for untrained in ("backprop float32", "backprop float64"):
-        accuracies["evaluation", untrained] = None
+    accuracies["evaluation", "backprop float32"] = None
     return times, accuracies
 
 
 def test_targets_met():
-    table, targets, held = run.report(*fake(epoch32=0.08, torch32=0.27))
+    table, targets, held = run.report(*fake())
     assert held
     assert all(t["met"] for t in targets)
     assert len(targets) == len(run.TARGETS)
-    assert "| epoch | backprop float32 | 0.0800 | 3 | 90.00% |" in table
+    assert "| epoch | backprop float32 | 0.2000 | 3 | 90.00% |" in table
     assert "- (untrained)" in table
+    for group in run.PEER_GROUPS:
+        ratio = 0.05 if group == "evaluation" else 0.2
+        assert f"| {group} | {ratio:.4f} | 1.0000 | {ratio:.2f} |" in table
 
 
 def test_a_missed_target_fails_the_run():
-    _, targets, held = run.report(*fake(epoch32=0.1, torch32=0.27))
+    _, targets, held = run.report(*fake(**{"width 1024|backprop Trainer.step": 1.2}))
     assert not held
     missed = [t["target"] for t in targets if not t["met"]]
-    assert missed == ["float32 epoch vs PyTorch eager"]
-    assert targets[0]["ratio"] == 0.1 / 0.27
+    assert missed == ["width 1024 through Trainer.step vs PyTorch",
+                      "width 1024: Trainer.step vs sgd_step"]
+    assert targets[len(run.PEER_GROUPS)]["ratio"] == 1.2
 
 
 def test_without_peers_only_the_own_targets_count():
-    table, targets, held = run.report(*fake(epoch32=0.1, torch32=None))
+    table, targets, held = run.report(*fake(peers=False))
     assert held
     assert [t["target"] for t in targets] == [
+        *(f"{group}: Trainer.step vs sgd_step" for group in run.WIDTHS),
         "evaluation pass vs training epoch", "float32 epoch vs float64",
         "float32 evaluation vs float64", "float32 protocol vs float64"]
-    assert table.count("not measured in this run") == 4
+    assert table.count("not measured in this run") == len(run.PEER_GROUPS) + 2
+    assert "PyTorch is not installed" in table
 
 
 def test_the_check_share_is_five_checks_over_an_epoch_and_them():

@@ -62,9 +62,15 @@ def test_a_sweep_names_the_runs_its_workers_are_training(data):
                                            f"{configs[1].stem}")
 
 
-def test_fit_shows_its_steps_when_asked(data, capsys):
+def test_fit_shows_its_steps_on_the_display_it_is_handed(data, capsys):
     trainer = Trainer(MLP([4, 10], input_size=17), batch_size=32)
-    trainer.fit(data.X_train, data.y_train, data.X_val, data.y_val, epochs=2, progress=True)
+    steps = 2 * (len(data.X_train) // 32)
+    with progress.StepsProgress(steps, enabled=True) as display:
+        history = trainer.fit(data.X_train, data.y_train, data.X_val, data.y_val, epochs=2,
+                              display=display)
+        assert display.display.n == history.steps
+        assert display.display.postfix == (f"loss={history.batch_loss[history.steps - 1]:.3f}, "
+                                           f"val_acc={history.val_accuracy[history.steps]:.2%}")
     assert "steps:   0%|" in capsys.readouterr().err
     trainer.fit(data.X_train, data.y_train, data.X_val, data.y_val, epochs=2)
     assert capsys.readouterr().err == ""

@@ -266,7 +266,7 @@ def test_callbacks_see_every_step_and_check():
 
 def test_the_thread_policy_changes_no_result():
     X, y = small_problem()
-    policies = [ThreadPolicy(), ThreadPolicy(2, 2), ThreadPolicy(None, None)]
+    policies = [ThreadPolicy(), ThreadPolicy(2, 2), ThreadPolicy(1, 1)]
     runs = [Trainer(MLP([8, 4], input_size=9), batch_size=8, threads=policy).fit(
         X, y, X, y, epochs=1) for policy in policies]
     assert runs[0] == runs[1] == runs[2]
@@ -302,6 +302,58 @@ def test_step_is_one_sgd_step_that_keeps_its_velocity():
         np.testing.assert_array_equal(w, v)
     with pytest.raises(ValueError, match=r"X_batch has 3 columns but 9 are expected"):
         trainer.step(X[:8, :3], y[:8])
+
+
+def with_entry(X, row, column, value):
+    X = X.copy()
+    X[row, column] = value
+    return X
+
+
+BAD_BATCHES = {
+    "NaN input": (lambda X, y: (with_entry(X, 1, 3, np.nan), y), ValueError,
+                  r"X_batch holds non-finite values \(NaN or infinity\), the first at row 1, "
+                  r"column 3: nan"),
+    "infinite input": (lambda X, y: (with_entry(X, 2, 0, -np.inf), y), ValueError,
+                       r"X_batch holds non-finite .* row 2, column 0: -inf"),
+    "label too large": (lambda X, y: (X, np.r_[y[:-1], 4]), ValueError,
+                        r"label 4 at position 7 lies outside \[0, 4\)"),
+    "negative label": (lambda X, y: (X, np.r_[-1, y[1:]]), ValueError,
+                       r"label -1 at position 0 lies outside \[0, 4\)"),
+    "two ones in a row": (lambda X, y: (X, np.r_[[[1.0, 1, 0, 0]], one_hot(y[1:], 4)]),
+                          ValueError, r"targets must be one-hot .* row 0 is \[1.0, 1.0, 0.0"),
+    "soft targets": (lambda X, y: (X, np.r_[[[0.5, 0.5, 0, 0]], one_hot(y[1:], 4)]),
+                     ValueError, r"targets must be one-hot .* row 0 is \[0.5, 0.5"),
+    "too few targets": (lambda X, y: (X, y[:-1]), ValueError,
+                        r"targets have 7 rows but the inputs have 8"),
+    "a single sample as 1-D": (lambda X, y: (X[0], y[:1]), ValueError,
+                               r"X_batch must be a 2-D array"),
+    "too many columns": (lambda X, y: (np.c_[X, X[:, :1]], y), ValueError,
+                         r"X_batch has 10 columns but 9 are expected"),
+    "overflowing input": (lambda X, y: (with_entry(X, 0, 0, 1e308), y), FloatingPointError,
+                          r"layer 1 overflow float64 on X_batch"),
+}
+
+
+@pytest.mark.parametrize("bad", BAD_BATCHES.values(), ids=BAD_BATCHES.keys())
+def test_a_step_refuses_a_bad_batch_by_name_and_changes_nothing(bad):
+    spoil, error, message = bad
+    X, y = small_problem()
+    model = MLP([8, 4], input_size=9)
+    model.weights = [W * 1e10 for W in model.weights]
+    before = [W.copy() for W in model.weights]
+    with pytest.raises(error, match=message):
+        Trainer(model).step(*spoil(X[:8], y[:8]))
+    for now, then in zip(model.weights, before, strict=True):
+        np.testing.assert_array_equal(now, then)
+
+
+def test_a_step_takes_what_converts_to_its_batch():
+    X, y = small_problem()
+    steps = [Trainer(MLP([8, 4], input_size=9)).step(X8, y8) for X8, y8 in (
+        (X[:8], y[:8]), (X[:8].tolist(), y[:8].tolist()), (X[:8], one_hot(y[:8], 4)),
+        (X[:8], y[:8].astype(np.uint8)))]
+    assert len(set(steps)) == 1
 
 
 def test_float32_training_follows_float64(blobs):
@@ -345,3 +397,9 @@ def test_a_single_step_refuses_a_batch_that_overflows():
     model.weights = [np.ones((3, 3)), np.ones((3, 2))]
     with pytest.raises(FloatingPointError, match="layer 1 overflow float64 on X_batch"):
         Trainer(model).step(np.full((2, 3), 1e308), [0, 1])
+
+
+def test_a_step_names_a_masked_batch():
+    X, y = small_problem()
+    with pytest.raises(ValueError, match="X_batch is or holds a masked array"):
+        Trainer(MLP([8, 4], input_size=9)).step(np.ma.masked_greater(X[:8], 1), y[:8])
