@@ -21,7 +21,12 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 
-from backprop.activations import IMPROVED_SIGMOID_SCALE, IMPROVED_SIGMOID_SLOPE, Activation
+from backprop.activations import (
+    ACTIVATIONS,
+    IMPROVED_SIGMOID_SCALE,
+    IMPROVED_SIGMOID_SLOPE,
+    Activation,
+)
 from backprop.network import EVALUATION_CHUNK
 from backprop.threads import largest_product
 
@@ -80,8 +85,12 @@ IN_PLACE: dict[str, tuple[Callable[[Array], None], Callable[[Array, Array, Array
 
 def in_place(activation: Activation) -> tuple[Callable[[Array], None],
                                               Callable[[Array, Array, Array], None]]:
-    """The in-place pair of ``activation``; for one of a reader's own, its functions' results."""
-    if activation.name in IN_PLACE:
+    """The in-place pair of ``activation``; for one of a reader's own, its functions' results.
+
+    A reader's own activation may share a name with the package's: only the package's own
+    functions get the package's in-place forms.
+    """
+    if activation.name in IN_PLACE and ACTIVATIONS[activation.name] == activation:
         return IN_PLACE[activation.name]
 
     def function(z: Array) -> None:
@@ -143,9 +152,14 @@ class Forward:
         n = X.shape[0]
         a = [X]
         for W, buffer in zip(weights, self.a, strict=True):
-            a.append(np.matmul(a[-1], W, out=buffer[:n]))
-            if checked and not all_finite(a[-1]):
-                raise NonFiniteError(len(a) - 1)
+            if checked:
+                # An overflow here is refused by name, not warned of.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    a.append(np.matmul(a[-1], W, out=buffer[:n]))
+                if not all_finite(a[-1]):
+                    raise NonFiniteError(len(a) - 1)
+            else:
+                a.append(np.matmul(a[-1], W, out=buffer[:n]))
             if len(a) <= len(weights):
                 function(a[-1])
         softmax_(a[-1], self.row[:n], self.spare[:, :n])

@@ -352,7 +352,7 @@ class Trainer:
             raise ValueError(f"model must be a backprop.MLP, got {type(model).__name__}")
         if threads is not None and not isinstance(threads, ThreadPolicy):
             raise ValueError(f"threads must be a ThreadPolicy, got {type(threads).__name__}")
-        self.model = model
+        self._model = model
         self.learning_rate = real_in_range(learning_rate, "learning_rate", 0, low_open=True)
         self.batch_size = positive_int(batch_size, "batch_size")
         self.momentum = real_in_range(momentum, "momentum", 0, 1)
@@ -365,16 +365,23 @@ class Trainer:
         self.dense_checks = check_dense_checks(dense_checks)
         self.velocities = [np.zeros_like(W) for W in model.weights]
         # The arithmetic of sgd_step and network.evaluate, in buffers kept between calls.
-        self._steps: dict[int, tuple[Step, AbstractContextManager[None]]] = {}
+        self._steps: dict[tuple[int, ThreadPolicy], tuple[Step, AbstractContextManager[None]]] = {}
         self._scorer = Scorer(model.layer_sizes, model.dtype)
         self._eye = np.eye(model.num_classes, dtype=model.dtype)
 
+    @property
+    def model(self) -> MLP:
+        """The network this trainer trains; its buffers are shaped for it, so it stays."""
+        return self._model
+
     def _step(self, rows: int) -> tuple[Step, AbstractContextManager[None]]:
-        # The step for batches of `rows`, and its threads; the last batch size's is kept.
-        if rows not in self._steps:
+        # The step for batches of `rows`, and its threads under the policy set now; the
+        # last batch size's is kept.
+        key = rows, self.threads
+        if key not in self._steps:
             step = Step(self.model.layer_sizes, rows, self.model.dtype)
-            self._steps = {rows: (step, self.threads.steps(step.work))}
-        return self._steps[rows]
+            self._steps = {key: (step, self.threads.steps(step.work))}
+        return self._steps[key]
 
     def fit(
         self,
@@ -514,8 +521,7 @@ class Trainer:
         model = self.model
         X, targets = self._batch(X, targets)
         sgd, threads = self._step(X.shape[0])
-        # An overflow is refused below, by name, rather than warned of.
-        with threads, np.errstate(over="ignore", invalid="ignore"):
+        with threads:
             try:
                 return float(sgd(model.weights, self.velocities, X, targets, model.activation,
                                  self.learning_rate, self.momentum, checked=True))
@@ -538,11 +544,9 @@ class Trainer:
                 and type(targets) is np.ndarray and targets.ndim in (1, 2)
                 and len(targets) == X.shape[0])
         if fits and targets.ndim == 1 and targets.dtype.kind in "iu" \
-                and np.minimum.reduce(targets) >= 0:
-            try:
-                return X, self._eye[targets]
-            except IndexError:
-                pass  # a label of num_classes or more
+                and np.minimum.reduce(targets) >= 0 \
+                and np.maximum.reduce(targets) < model.num_classes:
+            return X, self._eye[targets]
         if fits and targets.shape == (X.shape[0], model.num_classes) \
                 and targets.dtype == model.dtype and np.count_nonzero(targets) == X.shape[0] \
                 and (targets.sum(axis=1) == 1).all():

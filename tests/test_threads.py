@@ -2,9 +2,12 @@
 
 import os
 
+import numpy as np
 import pytest
+from conftest import make_inputs
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from backprop import MLP, Trainer
 from backprop.threads import (
     ONE_THREAD,
     PARALLEL_WORK,
@@ -47,3 +50,19 @@ def test_a_policy_chooses_by_size_unless_it_names_a_count():
             assert set(blas_counts()) == {1}
         with ONE_THREAD.checks(PARALLEL_WORK):
             assert set(blas_counts()) == {1}
+
+
+def test_one_thread_or_two_train_the_same_network_to_rounding():
+    """OpenBLAS may split a product of this size differently on one thread and on two, which
+    changes the order of its sums: each of the 785-term sums can move by a few float64
+    roundings (about 1e-16 relative), and twenty steps carry that no further than 1e-12."""
+    rng = np.random.default_rng(0)
+    X, y = make_inputs(rng, 2_560, 785), rng.integers(0, 10, 2_560)
+    histories = [Trainer(MLP([64, 10], init="fan_in"), batch_size=128,
+                         threads=ThreadPolicy(count, count)).fit(X, y, X[:512], y[:512], 1)
+                 for count in (1, 2)]
+    one, two = histories
+    assert one.batch_loss.keys() == two.batch_loss.keys()
+    for step, loss in one.batch_loss.items():
+        assert two.batch_loss[step] == pytest.approx(loss, rel=1e-12)
+    assert two.val_loss[one.steps] == pytest.approx(one.val_loss[one.steps], rel=1e-12)

@@ -320,6 +320,9 @@ BAD_BATCHES = {
                         r"label 4 at position 7 lies outside \[0, 4\)"),
     "negative label": (lambda X, y: (X, np.r_[-1, y[1:]]), ValueError,
                        r"label -1 at position 0 lies outside \[0, 4\)"),
+    "a label that wraps around to -1": (
+        lambda X, y: (X, np.append(y[:-1].astype(np.uint64), np.uint64(2**64 - 1))), ValueError,
+        r"label 18446744073709551615 at position 7 lies outside \[0, 4\)"),
     "two ones in a row": (lambda X, y: (X, np.r_[[[1.0, 1, 0, 0]], one_hot(y[1:], 4)]),
                           ValueError, r"targets must be one-hot .* row 0 is \[1.0, 1.0, 0.0"),
     "soft targets": (lambda X, y: (X, np.r_[[[0.5, 0.5, 0, 0]], one_hot(y[1:], 4)]),
@@ -403,3 +406,16 @@ def test_a_step_names_a_masked_batch():
     X, y = small_problem()
     with pytest.raises(ValueError, match="X_batch is or holds a masked array"):
         Trainer(MLP([8, 4], input_size=9)).step(np.ma.masked_greater(X[:8], 1), y[:8])
+
+
+def test_a_step_still_warns_of_an_update_that_overflows():
+    X, y = small_problem()
+    trainer = Trainer(MLP([8, 4], input_size=9, dtype=np.float32), learning_rate=1e300)
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        trainer.step(X[:8].astype(np.float32), y[:8])
+
+
+def test_a_trainer_keeps_the_model_its_buffers_are_shaped_for():
+    trainer = Trainer(MLP([8, 4], input_size=9))
+    with pytest.raises(AttributeError):
+        trainer.model = MLP([3, 4], input_size=9)
