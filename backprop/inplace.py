@@ -137,7 +137,6 @@ class Forward:
     """The forward pass into buffers for at most ``rows`` rows of a network's layer sizes."""
 
     def __init__(self, layer_sizes: Sequence[int], rows: int, dtype: np.dtype) -> None:
-        self.rows = rows
         self.a = [np.empty((rows, n), dtype) for n in layer_sizes[1:]]
         self.row = np.empty((rows, 1), dtype)
         self.spare = np.empty((layer_sizes[-1], rows), dtype)
@@ -179,7 +178,6 @@ class Step:
     """
 
     def __init__(self, layer_sizes: Sequence[int], batch_size: int, dtype: np.dtype) -> None:
-        self.batch_size = batch_size
         self.work = largest_product(layer_sizes, batch_size)
         """Multiply-adds of the step's largest product, which set its threads."""
         self.forward = Forward(layer_sizes, batch_size, dtype)
